@@ -1,0 +1,177 @@
+/*
+ * db/db.c -- connection, statement preparation, execution, transactions.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "db/internal.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+static const struct sy_stmt *const all_tables[] = {
+    sy_db_users_stmts, sy_db_devices_stmts, sy_db_tokens_stmts, sy_db_uia_stmts,
+    sy_db_regtokens_stmts,
+};
+
+static int
+prepare_all(struct sy_db *db, struct sy_error *err)
+{
+    for (size_t t = 0; t < sizeof(all_tables) / sizeof(all_tables[0]); t++) {
+        for (const struct sy_stmt *s = all_tables[t]; s->name != NULL; s++) {
+            PGresult *res = PQprepare(db->conn, s->name, s->sql, 0, NULL);
+            int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+            if (!ok) {
+                sy_error_set(err, SY_EDB, 500, "M_UNKNOWN", "could not prepare statements");
+                sy_error_detail(err, "statement %s: %s", s->name, PQerrorMessage(db->conn));
+            }
+            PQclear(res);
+            if (!ok)
+                return SY_EDB;
+        }
+    }
+    return SY_OK;
+}
+
+static void
+notice_quiet(void *arg, const char *msg)
+{
+    /* "relation already exists, skipping" and friends: not worth a log line. */
+    sy_log(SY_LOG_DEBUG, "postgres: %s", msg);
+}
+
+int
+sy_db_connect(const char *dsn, int prepare, struct sy_db **out, struct sy_error *err)
+{
+    struct sy_db *db = sy_calloc(1, sizeof(*db));
+
+    db->conn = PQconnectdb(dsn);
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        sy_error_set(err, SY_EDB, 500, "M_UNKNOWN", "could not connect to the database");
+        sy_error_detail(err, "%s", PQerrorMessage(db->conn));
+        sy_db_close(db);
+        return SY_EDB;
+    }
+    PQsetNoticeProcessor(db->conn, notice_quiet, NULL);
+    db->prepared = prepare;
+    if (prepare && prepare_all(db, err) != SY_OK) {
+        sy_db_close(db);
+        return SY_EDB;
+    }
+    *out = db;
+    return SY_OK;
+}
+
+void
+sy_db_close(struct sy_db *db)
+{
+    if (db == NULL)
+        return;
+    PQfinish(db->conn);
+    free(db);
+}
+
+static int
+reconnect(struct sy_db *db, struct sy_error *err)
+{
+    PQreset(db->conn);
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        sy_error_set(err, SY_EDB, 503, "M_UNKNOWN", "database unavailable");
+        return sy_error_detail(err, "%s", PQerrorMessage(db->conn));
+    }
+    db->in_tx = 0;
+    return db->prepared ? prepare_all(db, err) : SY_OK;
+}
+
+PGresult *
+sy_db_exec(struct sy_db *db, const char *name, int n, const char *const *params,
+           struct sy_error *err)
+{
+    PGresult *res;
+    ExecStatusType st;
+    const char *sqlstate;
+
+    if (PQstatus(db->conn) != CONNECTION_OK && (db->in_tx || reconnect(db, err) != SY_OK)) {
+        sy_error_set(err, SY_EDB, 503, "M_UNKNOWN", "database unavailable");
+        return NULL;
+    }
+    res = PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
+    st = PQresultStatus(res);
+    /* A connection that died between requests: one retry outside a transaction. */
+    if (st == PGRES_FATAL_ERROR && PQstatus(db->conn) != CONNECTION_OK && !db->in_tx) {
+        PQclear(res);
+        if (reconnect(db, err) != SY_OK)
+            return NULL;
+        res = PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
+        st = PQresultStatus(res);
+    }
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return res;
+    sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (sqlstate != NULL && strcmp(sqlstate, "23505") == 0)
+        sy_error_set(err, SY_ECONFLICT, 409, "M_UNKNOWN", "already exists");
+    else
+        sy_error_set(err, SY_EDB, 500, "M_UNKNOWN", "database error");
+    sy_error_detail(err, "%s: %s %s", name, sqlstate ? sqlstate : "-",
+                    PQresultErrorMessage(res));
+    PQclear(res);
+    return NULL;
+}
+
+long
+sy_db_affected(PGresult *res)
+{
+    return strtol(PQcmdTuples(res), NULL, 10);
+}
+
+const char *
+sy_db_val(PGresult *res, int r, int c)
+{
+    return PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+}
+
+static int
+simple_command(struct sy_db *db, const char *sql, struct sy_error *err)
+{
+    PGresult *res = PQexec(db->conn, sql);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+    if (!ok) {
+        sy_error_set(err, SY_EDB, 500, "M_UNKNOWN", "database error");
+        sy_error_detail(err, "%s: %s", sql, PQerrorMessage(db->conn));
+    }
+    PQclear(res);
+    return ok ? SY_OK : SY_EDB;
+}
+
+int
+sy_db_begin(struct sy_db *db, struct sy_error *err)
+{
+    if (PQstatus(db->conn) != CONNECTION_OK && reconnect(db, err) != SY_OK)
+        return SY_EDB;
+    if (simple_command(db, "BEGIN", err) != SY_OK)
+        return SY_EDB;
+    db->in_tx = 1;
+    return SY_OK;
+}
+
+int
+sy_db_commit(struct sy_db *db, struct sy_error *err)
+{
+    int rc = simple_command(db, "COMMIT", err);
+
+    db->in_tx = 0;
+    return rc;
+}
+
+void
+sy_db_rollback(struct sy_db *db)
+{
+    if (!db->in_tx)
+        return;
+    PGresult *res = PQexec(db->conn, "ROLLBACK");
+    PQclear(res);
+    db->in_tx = 0;
+}

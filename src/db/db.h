@@ -1,0 +1,34 @@
+/*
+ * db/db.h -- one PostgreSQL connection per worker thread.
+ *
+ * sy_db_connect() opens the connection and prepares every statement of
+ * every db/ file once; callers then run them by calling the typed
+ * functions in db/users.h, db/devices.h, ...  A struct sy_db belongs to
+ * one thread.  Only src/db/ includes libpq-fe.h; no PGresult leaves it.
+ */
+#ifndef SY_DB_DB_H
+#define SY_DB_DB_H
+
+struct sy_db;
+struct sy_error;
+
+/*
+ * 0 and *out (caller closes with sy_db_close), or SY_EDB.  'prepare' 0
+ * skips preparing statements: for running migrations on a fresh database,
+ * whose tables the statements name.
+ */
+int sy_db_connect(const char *dsn, int prepare, struct sy_db **out, struct sy_error *err);
+void sy_db_close(struct sy_db *db);
+
+/*
+ * Transactions.  Calls between begin and commit run in one transaction;
+ * rollback is safe to call after a failed commit or when none is open.
+ */
+int sy_db_begin(struct sy_db *db, struct sy_error *err);
+int sy_db_commit(struct sy_db *db, struct sy_error *err);
+void sy_db_rollback(struct sy_db *db);
+
+/* Apply every migration not yet applied (see db/migrate.c). */
+int sy_db_migrate(struct sy_db *db, int *applied, struct sy_error *err);
+
+#endif /* SY_DB_DB_H */

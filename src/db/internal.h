@@ -1,0 +1,44 @@
+/*
+ * db/internal.h -- what the db/ files share; never included outside src/db/.
+ */
+#ifndef SY_DB_INTERNAL_H
+#define SY_DB_INTERNAL_H
+
+#include <libpq-fe.h>
+
+struct sy_error;
+
+struct sy_stmt {
+    const char *name;
+    const char *sql;
+};
+
+struct sy_db {
+    PGconn *conn;
+    int in_tx;
+    int prepared; /* statements prepared (re-prepared after a reconnect) */
+};
+
+/* Each db/ file exports its statements; db.c prepares them all. */
+extern const struct sy_stmt sy_db_users_stmts[];
+extern const struct sy_stmt sy_db_devices_stmts[];
+extern const struct sy_stmt sy_db_tokens_stmts[];
+extern const struct sy_stmt sy_db_uia_stmts[];
+extern const struct sy_stmt sy_db_regtokens_stmts[];
+
+/*
+ * Run prepared statement 'name' with text parameters (NULL = SQL NULL).
+ * Returns the result (caller PQclear()s it) when its status is
+ * PGRES_COMMAND_OK or PGRES_TUPLES_OK, else NULL with *err filled:
+ * SY_ECONFLICT for unique violations (23505), SY_EDB otherwise.
+ */
+PGresult *sy_db_exec(struct sy_db *db, const char *name, int n, const char *const *params,
+                     struct sy_error *err);
+
+/* Rows a command touched (PQcmdTuples as a number). */
+long sy_db_affected(PGresult *res);
+
+/* Text of column c of row r, or NULL when SQL NULL. */
+const char *sy_db_val(PGresult *res, int r, int c);
+
+#endif /* SY_DB_INTERNAL_H */
