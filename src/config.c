@@ -680,7 +680,7 @@ set_listeners(struct loader *ld, yaml_node_t *seq, const char *dkey)
     for (size_t i = 0; i < n; i++) {
         struct sy_listener_config *l = &cfg->listeners[i];
         yaml_node_t *item = yaml_document_get_node(ld->doc, seq->data.sequence.items.start[i]);
-        char dprefix[64];
+        char dprefix[192];
         int rc;
 
         apply_defaults(l, OPT_LISTENER);
@@ -696,7 +696,7 @@ set_listeners(struct loader *ld, yaml_node_t *seq, const char *dkey)
         if ((rc = check_required(ld, OPT_LISTENER, dprefix)) != SY_OK)
             return rc;
         if ((l->tls_certificate == NULL) != (l->tls_private_key == NULL)) {
-            char k[96];
+            char k[240];
 
             snprintf(k, sizeof(k), "%s.%s", dprefix,
                      l->tls_certificate ? "tls_private_key" : "tls_certificate");

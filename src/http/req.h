@@ -23,8 +23,9 @@ struct sy_req {
     struct sy_arena *arena;
     struct sy_node *node;
     struct sy_db *db; /* the worker thread's connection */
-    const struct sy_route *route;
+    const struct sy_route *route; /* NULL when nothing matched */
     struct sy_route_match match;
+    int match_rc;                 /* enum sy_match */
     unsigned method;       /* one SY_* bit */
     const char *method_name;
     const char *path;      /* raw path, no query */
@@ -44,10 +45,12 @@ struct sy_req {
     /* body, as received (capped by the route's max_body) */
     const char *body;
     size_t body_len;
+    size_t body_cap;
     int body_too_big;
 
     int status; /* set by the reply */
     int replied;
+    int counted; /* in the server's in-flight count */
     void *ev;   /* evhtp_request_t; private to http/ */
 };
 

@@ -1,0 +1,26 @@
+/*
+ * api/routes.h -- every API file's route table, gathered for the router.
+ */
+#ifndef SY_API_ROUTES_H
+#define SY_API_ROUTES_H
+
+#include <stddef.h>
+
+#include "http/route.h"
+
+#define SY_ROUTES(name)                                                                            \
+    extern const struct sy_route name[];                                                           \
+    extern const size_t name##_count
+
+SY_ROUTES(sy_client_versions_routes);
+SY_ROUTES(sy_client_capabilities_routes);
+SY_ROUTES(sy_client_login_routes);
+SY_ROUTES(sy_client_register_routes);
+SY_ROUTES(sy_client_account_routes);
+SY_ROUTES(sy_client_devices_routes);
+SY_ROUTES(sy_client_profile_routes);
+
+/* The node's router over all route tables; the caller frees it with sy_router_free(). */
+struct sy_router *sy_api_router_new(void);
+
+#endif /* SY_API_ROUTES_H */

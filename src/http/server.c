@@ -1,0 +1,370 @@
+/*
+ * http/server.c -- libevhtp listeners, worker threads, and the request
+ * life cycle: headers -> body (capped) -> route, authenticate, rate-limit
+ * -> handler -> access log -> free.
+ */
+#include <arpa/inet.h>
+#include <evhtp.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "db/db.h"
+#include "http/auth.h"
+#include "http/ratelimit.h"
+#include "http/reply.h"
+#include "http/req.h"
+#include "http/route.h"
+#include "http/server.h"
+#include "node.h"
+#include "util/arena.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/time.h"
+
+struct listener {
+    struct sy_http *http;
+    const struct sy_listener_config *cfg;
+    evhtp_t *htp;
+    int bound;
+};
+
+struct sy_http {
+    struct sy_node *node;
+    struct listener *listeners;
+    size_t n;
+    atomic_int in_flight;
+    atomic_uint next_req;
+};
+
+/* Per worker thread: its database connection. */
+struct worker {
+    struct sy_db *db;
+    struct listener *listener;
+};
+
+static unsigned
+method_bit(htp_method m, const char **name)
+{
+    switch (m) {
+    case htp_method_GET:
+        *name = "GET";
+        return SY_GET;
+    case htp_method_POST:
+        *name = "POST";
+        return SY_POST;
+    case htp_method_PUT:
+        *name = "PUT";
+        return SY_PUT;
+    case htp_method_DELETE:
+        *name = "DELETE";
+        return SY_DELETE;
+    case htp_method_OPTIONS:
+        *name = "OPTIONS";
+        return SY_OPTIONS;
+    case htp_method_HEAD:
+        *name = "HEAD";
+        return SY_HEAD;
+    default:
+        *name = "OTHER";
+        return 0;
+    }
+}
+
+static const char *
+peer_ip(evhtp_request_t *ev, struct sy_arena *a)
+{
+    char buf[INET6_ADDRSTRLEN] = "-";
+    struct sockaddr *sa = ev->conn->saddr;
+
+    if (sa != NULL && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, buf, sizeof(buf));
+    else if (sa != NULL && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, buf, sizeof(buf));
+    return sy_arena_strdup(a, buf);
+}
+
+/* Request fini: one access-log line, then the arena (and all request memory) goes. */
+static evhtp_res
+on_request_fini(evhtp_request_t *ev, void *arg)
+{
+    struct sy_req *req = arg;
+    struct sy_http *http = req->node->http;
+    int64_t us = sy_mono_us() - req->start_us;
+
+    sy_log(SY_LOG_INFO, "%s %s %s %s %d %lld.%03lldms", req->id, req->remote_ip,
+           req->method_name, req->path, req->status, (long long)(us / 1000),
+           (long long)(us % 1000));
+    if (req->counted)
+        atomic_fetch_sub(&http->in_flight, 1);
+    sy_arena_free(req->arena);
+    return EVHTP_RES_OK;
+}
+
+/* Body chunks: keep up to the cap, drop (but keep reading) the rest. */
+static evhtp_res
+on_body(evhtp_request_t *ev, struct evbuffer *buf, void *arg)
+{
+    struct sy_req *req = arg;
+    size_t len = evbuffer_get_length(buf);
+
+    if (req->body_too_big || req->body_len + len > req->body_cap) {
+        req->body_too_big = 1;
+        evbuffer_drain(buf, len);
+        return EVHTP_RES_OK;
+    }
+    req->body_len += len;
+    return EVHTP_RES_OK; /* evhtp appends it to buffer_in */
+}
+
+/* Headers done: make the request context and pick the route, so the body cap is known. */
+static evhtp_res
+on_headers(evhtp_request_t *ev, evhtp_headers_t *hdrs, void *arg)
+{
+    struct listener *l = arg;
+    struct sy_http *http = l->http;
+    struct sy_arena *a = sy_arena_new();
+    struct sy_req *req = sy_arena_alloc(a, sizeof(*req));
+    const char *path = ev->uri && ev->uri->path && ev->uri->path->full ? ev->uri->path->full : "/";
+
+    req->arena = a;
+    req->node = http->node;
+    req->ev = ev;
+    req->start_us = sy_mono_us();
+    req->listener_resources = l->cfg->resources;
+    req->method = method_bit(ev->method, &req->method_name);
+    req->path = sy_arena_strdup(a, path);
+    req->query = ev->uri && ev->uri->query_raw ? sy_arena_strdup(a, (char *)ev->uri->query_raw)
+                                               : NULL;
+    req->remote_ip = peer_ip(ev, a);
+    snprintf(req->id, sizeof(req->id), "r%u", atomic_fetch_add(&http->next_req, 1));
+    req->match_rc = sy_router_match(http->node->router, req->method, req->path, a, &req->match);
+    req->route = req->match.route;
+    req->body_cap = req->route && req->route->max_body ? req->route->max_body
+                                                       : http->node->cfg->max_request_body;
+    ev->cbarg = req;
+    evhtp_request_set_hook(ev, evhtp_hook_on_read, (evhtp_hook)on_body, req);
+    evhtp_request_set_hook(ev, evhtp_hook_on_request_fini, (evhtp_hook)on_request_fini, req);
+    return EVHTP_RES_OK;
+}
+
+static int
+route_serves(const struct sy_req *req)
+{
+    return (req->route->resource & req->listener_resources) != 0;
+}
+
+/* Everything the route table asks for before the handler: resource, auth, limits, body. */
+static int
+prepare_request(struct sy_req *req, struct sy_error *err)
+{
+    const struct sy_route *route = req->route;
+    long retry = 0;
+
+    if (!route_serves(req))
+        return sy_error_set(err, SY_ENOTFOUND, 404, "M_UNRECOGNIZED", "unrecognized request");
+    if (route->rate_class != SY_RL_NONE && req->node->cfg->rate_limits_enabled) {
+        struct sy_ratelimiter *rl = route->rate_class == SY_RL_LOGIN ? req->node->rl_login_ip
+                                                                     : req->node->rl_register_ip;
+        if (sy_ratelimit_take(rl, req->remote_ip, &retry) != SY_OK) {
+            sy_error_set(err, SY_ELIMIT, 429, "M_LIMIT_EXCEEDED", "too many requests");
+            err->retry_after_ms = retry;
+            return SY_ELIMIT;
+        }
+    }
+    if (route->auth != SY_AUTH_NONE && sy_http_authenticate(req, err) != SY_OK)
+        return err->code;
+    if (req->body_too_big)
+        return sy_error_set(err, SY_ETOOBIG, 413, "M_TOO_LARGE",
+                            "request body is larger than %zu bytes", req->body_cap);
+    return SY_OK;
+}
+
+static void
+on_request(evhtp_request_t *ev, void *arg)
+{
+    struct sy_req *req = arg;
+    struct sy_http *http = req->node->http;
+    struct worker *w = evthr_get_aux(ev->conn->thread);
+    struct sy_error err = {0};
+
+    atomic_fetch_add(&http->in_flight, 1);
+    req->counted = 1;
+    req->db = w->db;
+    if (req->method == SY_OPTIONS) {
+        /* CORS preflight: the reply carries the allow headers. */
+        sy_reply_empty(req);
+        return;
+    }
+    switch (req->match_rc) {
+    case SY_MATCH_OK:
+        break;
+    case SY_MATCH_BAD_METHOD:
+        sy_reply_error(req, 405, "M_UNRECOGNIZED", "method not allowed");
+        return;
+    case SY_MATCH_BAD_PATH:
+        sy_reply_error(req, 400, "M_INVALID_PARAM", "malformed path");
+        return;
+    default:
+        sy_reply_error(req, 404, "M_UNRECOGNIZED", "unrecognized request");
+        return;
+    }
+    if (req->db == NULL) {
+        sy_reply_error(req, 503, "M_UNKNOWN", "database unavailable");
+        return;
+    }
+    if (prepare_request(req, &err) != SY_OK) {
+        sy_reply_sy_error(req, &err);
+        return;
+    }
+    req->body = req->body_len ? sy_arena_alloc(req->arena, req->body_len + 1) : "";
+    if (req->body_len)
+        evbuffer_copyout(ev->buffer_in, (char *)req->body, req->body_len);
+    req->route->handler(req);
+    if (!req->replied) {
+        sy_log(SY_LOG_ERROR, "%s: handler for %s %s did not reply", req->id, req->method_name,
+               req->path);
+        sy_reply_error(req, 500, "M_UNKNOWN", "internal server error");
+    }
+}
+
+static void
+worker_init(evhtp_t *htp, evthr_t *thr, void *arg)
+{
+    struct listener *l = arg;
+    struct worker *w = sy_calloc(1, sizeof(*w));
+    struct sy_error err = {0};
+
+    w->listener = l;
+    if (sy_db_connect(l->http->node->dsn, 1, &w->db, &err) != SY_OK)
+        sy_log(SY_LOG_ERROR, "worker could not connect to the database: %s: %s", err.msg,
+               err.log_detail);
+    evthr_set_aux(thr, w);
+}
+
+static void
+worker_exit(evhtp_t *htp, evthr_t *thr, void *arg)
+{
+    struct worker *w = evthr_get_aux(thr);
+
+    if (w == NULL)
+        return;
+    sy_db_close(w->db);
+    free(w);
+}
+
+static evhtp_res
+on_accept(evhtp_connection_t *conn, void *arg)
+{
+    evhtp_connection_set_hook(conn, evhtp_hook_on_headers, (evhtp_hook)on_headers, arg);
+    return EVHTP_RES_OK;
+}
+
+static int
+setup_tls(struct listener *l, struct sy_error *err)
+{
+    evhtp_ssl_cfg_t *scfg = sy_calloc(1, sizeof(*scfg));
+
+    scfg->pemfile = l->cfg->tls_certificate;
+    scfg->privfile = l->cfg->tls_private_key;
+    scfg->ssl_opts = SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+    scfg->scache_type = evhtp_ssl_scache_type_internal;
+    scfg->scache_timeout = 300;
+    if (evhtp_ssl_init(l->htp, scfg) != 0) {
+        free(scfg);
+        return sy_error_set(err, SY_EIO, 500, "M_UNKNOWN",
+                            "could not set up TLS with %s and %s", l->cfg->tls_certificate,
+                            l->cfg->tls_private_key);
+    }
+    /* evhtp keeps the pointer for the life of the server. */
+    return SY_OK;
+}
+
+static int
+start_listener(struct sy_http *http, struct listener *l, struct event_base *base,
+               struct sy_error *err)
+{
+    const struct sy_config *cfg = http->node->cfg;
+    char addr[300];
+
+    l->http = http;
+    l->htp = evhtp_new(base, NULL);
+    if (l->htp == NULL)
+        return sy_err_internal(err, "could not create an HTTP server");
+    /* Bodies are capped per route in on_body; evhtp's own cap would cut the connection. */
+    evhtp_set_max_body_size(l->htp, 0);
+    evhtp_set_post_accept_cb(l->htp, on_accept, l);
+    evhtp_set_gencb(l->htp, on_request, NULL);
+    if (l->cfg->tls_certificate != NULL && setup_tls(l, err) != SY_OK)
+        return err->code;
+    if (evhtp_use_threads_wexit(l->htp, worker_init, worker_exit, cfg->worker_threads, l) != 0)
+        return sy_err_internal(err, "could not start worker threads");
+    snprintf(addr, sizeof(addr), "%s%s", strchr(l->cfg->address, ':') ? "ipv6:" : "ipv4:",
+             l->cfg->address);
+    if (evhtp_bind_socket(l->htp, addr, (uint16_t)l->cfg->port, 1024) != 0)
+        return sy_error_set(err, SY_EIO, 500, "M_UNKNOWN", "could not listen on %s port %d",
+                            l->cfg->address, l->cfg->port);
+    l->bound = 1;
+    sy_log(SY_LOG_INFO, "listening on %s:%d%s", l->cfg->address, l->cfg->port,
+           l->cfg->tls_certificate ? " (TLS)" : "");
+    return SY_OK;
+}
+
+int
+sy_http_start(struct sy_node *node, struct event_base *base, struct sy_http **out,
+              struct sy_error *err)
+{
+    struct sy_http *http = sy_calloc(1, sizeof(*http));
+
+    http->node = node;
+    node->http = http;
+    http->n = node->cfg->n_listeners;
+    http->listeners = sy_calloc(http->n, sizeof(struct listener));
+    for (size_t i = 0; i < http->n; i++) {
+        http->listeners[i].cfg = &node->cfg->listeners[i];
+        if (start_listener(http, &http->listeners[i], base, err) != SY_OK) {
+            *out = http;
+            return err->code;
+        }
+    }
+    *out = http;
+    return SY_OK;
+}
+
+void
+sy_http_stop_accepting(struct sy_http *http)
+{
+    for (size_t i = 0; i < http->n; i++) {
+        if (http->listeners[i].bound) {
+            evhtp_unbind_socket(http->listeners[i].htp);
+            http->listeners[i].bound = 0;
+        }
+    }
+}
+
+int
+sy_http_in_flight(const struct sy_http *http)
+{
+    return atomic_load(&((struct sy_http *)http)->in_flight);
+}
+
+void
+sy_http_free(struct sy_http *http)
+{
+    if (http == NULL)
+        return;
+    for (size_t i = 0; i < http->n; i++) {
+        if (http->listeners[i].htp == NULL)
+            continue;
+        if (http->listeners[i].bound)
+            evhtp_unbind_socket(http->listeners[i].htp);
+        evhtp_free(http->listeners[i].htp);
+    }
+    free(http->listeners);
+    free(http);
+}
