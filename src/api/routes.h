@@ -19,6 +19,7 @@ SY_ROUTES(sy_client_register_routes);
 SY_ROUTES(sy_client_account_routes);
 SY_ROUTES(sy_client_devices_routes);
 SY_ROUTES(sy_client_profile_routes);
+SY_ROUTES(sy_admin_register_routes);
 
 /* The node's router over all route tables; the caller frees it with sy_router_free(). */
 struct sy_router *sy_api_router_new(void);

@@ -21,6 +21,9 @@ const struct sy_stmt sy_db_regtokens_stmts[] = {
     {"regtokens_list", "SELECT token, uses_allowed, completed, expiry_ts "
                        "FROM registration_tokens ORDER BY token"},
     {"regtokens_delete", "DELETE FROM registration_tokens WHERE token = $1"},
+    {"regnonce_add", "INSERT INTO registration_nonces (nonce, created_ts) VALUES ($1, $2)"},
+    {"regnonce_take", "DELETE FROM registration_nonces WHERE nonce = $1 AND created_ts > $2"},
+    {"regnonce_expire", "DELETE FROM registration_nonces WHERE created_ts <= $1"},
     {NULL, NULL},
 };
 
@@ -118,4 +121,41 @@ sy_db_regtoken_delete(struct sy_db *db, const char *token, struct sy_error *err)
     rows = sy_db_affected(res);
     PQclear(res);
     return rows > 0 ? SY_OK : sy_err_notfound(err, "no such registration token");
+}
+
+int
+sy_db_regnonce_add(struct sy_db *db, const char *nonce, int64_t now_ms, int64_t expire_before_ms,
+                   struct sy_error *err)
+{
+    char ts[24], old[24];
+    const char *p[2] = {nonce, ts};
+    const char *e[1] = {old};
+    PGresult *res;
+
+    snprintf(ts, sizeof(ts), "%lld", (long long)now_ms);
+    snprintf(old, sizeof(old), "%lld", (long long)expire_before_ms);
+    if ((res = sy_db_exec(db, "regnonce_expire", 1, e, err)) == NULL)
+        return err->code;
+    PQclear(res);
+    if ((res = sy_db_exec(db, "regnonce_add", 2, p, err)) == NULL)
+        return err->code;
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_regnonce_take(struct sy_db *db, const char *nonce, int64_t not_before_ms,
+                    struct sy_error *err)
+{
+    char ts[24];
+    const char *p[2] = {nonce, ts};
+    PGresult *res;
+    long rows;
+
+    snprintf(ts, sizeof(ts), "%lld", (long long)not_before_ms);
+    if ((res = sy_db_exec(db, "regnonce_take", 2, p, err)) == NULL)
+        return err->code;
+    rows = sy_db_affected(res);
+    PQclear(res);
+    return rows > 0 ? SY_OK : sy_err_invalid(err, "M_UNKNOWN", "unrecognised nonce");
 }

@@ -1,5 +1,6 @@
 /*
- * db/regtokens.h -- registration tokens (the spec's m.login.registration_token).
+ * db/regtokens.h -- registration tokens (the spec's m.login.registration_token)
+ * and shared-secret registration nonces.
  */
 #ifndef SY_DB_REGTOKENS_H
 #define SY_DB_REGTOKENS_H
@@ -30,5 +31,15 @@ int sy_db_regtoken_list(struct sy_db *db, struct sy_arena *a, struct sy_regtoken
                         size_t *n, struct sy_error *err);
 /* SY_ENOTFOUND when there is no such token. */
 int sy_db_regtoken_delete(struct sy_db *db, const char *token, struct sy_error *err);
+
+/*
+ * Nonces for shared-secret registration.  add also drops nonces made
+ * before expire_before_ms.  take consumes a nonce made after
+ * not_before_ms: 0, or SY_EINVAL (M_UNKNOWN) when unknown, used or stale.
+ */
+int sy_db_regnonce_add(struct sy_db *db, const char *nonce, int64_t now_ms,
+                       int64_t expire_before_ms, struct sy_error *err);
+int sy_db_regnonce_take(struct sy_db *db, const char *nonce, int64_t not_before_ms,
+                        struct sy_error *err);
 
 #endif /* SY_DB_REGTOKENS_H */

@@ -2,6 +2,7 @@
  * db/tokens.c -- access tokens.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "db/internal.h"
 #include "db/tokens.h"
@@ -11,8 +12,10 @@
 const struct sy_stmt sy_db_tokens_stmts[] = {
     {"tokens_add", "INSERT INTO access_tokens (token_hash, user_id, device_id, created_ts) "
                    "VALUES ($1, $2, $3, $4)"},
-    {"tokens_lookup", "SELECT t.user_id, t.device_id, u.is_guest, u.is_admin "
+    {"tokens_lookup", "SELECT t.user_id, t.device_id, u.is_guest, u.is_admin, "
+                      "coalesce(d.last_seen_ts, 0), d.last_seen_ip "
                       "FROM access_tokens t JOIN users u ON u.user_id = t.user_id "
+                      "JOIN devices d ON d.user_id = t.user_id AND d.device_id = t.device_id "
                       "WHERE t.token_hash = $1 AND NOT u.deactivated"},
     {"tokens_delete_device", "DELETE FROM access_tokens WHERE user_id = $1 AND device_id = $2"},
     {NULL, NULL},
@@ -49,6 +52,8 @@ sy_db_token_lookup(struct sy_db *db, struct sy_arena *a, const char *hash_hex,
         out->device_id = sy_arena_strdup(a, PQgetvalue(res, 0, 1));
         out->is_guest = PQgetvalue(res, 0, 2)[0] == 't';
         out->is_admin = PQgetvalue(res, 0, 3)[0] == 't';
+        out->last_seen_ts = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+        out->last_seen_ip = sy_arena_strdup(a, sy_db_val(res, 0, 5));
     }
     PQclear(res);
     return rc;

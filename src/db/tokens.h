@@ -15,6 +15,8 @@ struct sy_token_owner {
     const char *device_id;
     int is_guest;
     int is_admin;
+    int64_t last_seen_ts;     /* the device's, 0 when never */
+    const char *last_seen_ip; /* the device's, NULL when never */
 };
 
 int sy_db_token_add(struct sy_db *db, const char *hash_hex, const char *user_id,

@@ -4,12 +4,34 @@
 #include <string.h>
 
 #include "crypto/token.h"
+#include "db/devices.h"
 #include "db/tokens.h"
 #include "http/auth.h"
 #include "http/req.h"
 #include "util/arena.h"
 #include "util/err.h"
+#include "util/log.h"
 #include "util/str.h"
+#include "util/time.h"
+
+/* How stale a device's last-seen record may get before a request refreshes it. */
+#define LAST_SEEN_INTERVAL_MS (60 * 1000)
+
+/* Keep /devices' last_seen_* current without a write on every request. */
+static void
+touch_device(struct sy_req *req, const struct sy_token_owner *owner)
+{
+    struct sy_error err = {0};
+    int64_t now = sy_now_ms();
+
+    if (now - owner->last_seen_ts < LAST_SEEN_INTERVAL_MS && owner->last_seen_ip != NULL &&
+        strcmp(owner->last_seen_ip, req->remote_ip) == 0)
+        return;
+    if (sy_db_device_touch(req->db, owner->user_id, owner->device_id, now, req->remote_ip,
+                           &err) != SY_OK)
+        sy_log(SY_LOG_WARN, "%s: could not record device last-seen: %s", req->id,
+               err.log_detail);
+}
 
 static const char *
 find_token(struct sy_req *req, struct sy_error *err)
@@ -55,6 +77,7 @@ sy_http_authenticate(struct sy_req *req, struct sy_error *err)
     req->is_guest = owner.is_guest;
     req->is_admin = owner.is_admin;
     req->token_hash = sy_arena_memdup(req->arena, hash, 32);
+    touch_device(req, &owner);
     if (req->is_guest && !req->route->guest_ok)
         return sy_error_set(err, SY_EFORBIDDEN, 403, "M_GUEST_ACCESS_FORBIDDEN",
                             "guest access is not allowed here");
