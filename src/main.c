@@ -82,13 +82,22 @@ static void
 drain_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
-    int busy = sy_http_in_flight(d->node.http);
+    int busy = d->node.http != NULL ? sy_http_in_flight(d->node.http) : 0;
 
     if (busy == 0 || sy_mono_us() >= d->stop_deadline_us) {
         if (busy > 0)
             sy_log(SY_LOG_WARN, "stopping with %d requests still running", busy);
         event_base_loopexit(d->base, NULL);
     }
+}
+
+static void
+on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+    if (sy_log_reopen() != SY_OK)
+        sy_log(SY_LOG_ERROR, "could not reopen the log file: %s", strerror(errno));
+    else
+        sy_log(SY_LOG_INFO, "log file reopened");
 }
 
 static void
@@ -105,7 +114,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     d->stopping = 1;
     sy_log(SY_LOG_INFO, "received %s: no new connections; finishing requests",
            sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    sy_http_stop_accepting(d->node.http);
+    if (d->node.http != NULL)
+        sy_http_stop_accepting(d->node.http);
     d->stop_deadline_us = sy_mono_us() + SHUTDOWN_GRACE_MS * 1000LL;
     d->drain_timer = event_new(d->base, -1, EV_PERSIST, drain_tick, d);
     event_add(d->drain_timer, &tick);
@@ -173,11 +183,30 @@ teardown(struct daemon *d)
     sy_config_free(d->cfg);
 }
 
+/* Signals are caught from the start, so a stop during start-up still stops the database. */
+static void
+watch_signals(struct daemon *d, struct event **evs)
+{
+    evs[0] = evsignal_new(d->base, SIGTERM, on_signal, d);
+    evs[1] = evsignal_new(d->base, SIGINT, on_signal, d);
+    evs[2] = evsignal_new(d->base, SIGHUP, on_sighup, d);
+    for (int i = 0; i < 3; i++)
+        event_add(evs[i], NULL);
+}
+
+/* 1 if a stop signal arrived while we were busy starting. */
+static int
+stop_requested(struct daemon *d)
+{
+    event_base_loop(d->base, EVLOOP_NONBLOCK);
+    return d->stopping;
+}
+
 static int
 run(struct daemon *d, const char *config_path)
 {
     struct sy_error err = {0};
-    struct event *sigterm, *sigint;
+    struct event *sigs[3] = {NULL};
     int rc = 1;
 
     if (sy_config_load(config_path, &d->cfg, &err) != SY_OK) {
@@ -194,28 +223,29 @@ run(struct daemon *d, const char *config_path)
                config_path);
         return 1;
     }
-    if (open_database(d, &err) != SY_OK) {
-        sy_log(SY_LOG_ERROR, "%s%s%s", err.msg, err.log_detail[0] ? ": " : "", err.log_detail);
-        return 1;
-    }
-    setup_node(d);
     evthread_use_pthreads();
     d->base = event_base_new();
-    sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
-    sigint = evsignal_new(d->base, SIGINT, on_signal, d);
-    event_add(sigterm, NULL);
-    event_add(sigint, NULL);
-    if (sy_http_start(&d->node, d->base, &d->node.http, &err) != SY_OK) {
-        sy_log(SY_LOG_ERROR, "%s", err.msg);
-    } else {
-        sy_log(SY_LOG_INFO, "syncrod %s ready: %s", PACKAGE_VERSION, d->cfg->server_name);
-        notify_ready();
-        event_base_dispatch(d->base);
-        sy_log(SY_LOG_INFO, "stopped");
+    watch_signals(d, sigs);
+    if (open_database(d, &err) != SY_OK) {
+        sy_log(SY_LOG_ERROR, "%s%s%s", err.msg, err.log_detail[0] ? ": " : "", err.log_detail);
+    } else if (stop_requested(d)) {
+        sy_log(SY_LOG_INFO, "stopped during start-up");
         rc = 0;
+    } else {
+        setup_node(d);
+        if (sy_http_start(&d->node, d->base, &d->node.http, &err) != SY_OK) {
+            sy_log(SY_LOG_ERROR, "%s", err.msg);
+        } else {
+            sy_log(SY_LOG_INFO, "syncrod %s ready: %s", PACKAGE_VERSION, d->cfg->server_name);
+            notify_ready();
+            event_base_dispatch(d->base);
+            sy_log(SY_LOG_INFO, "stopped");
+            rc = 0;
+        }
     }
-    event_free(sigterm);
-    event_free(sigint);
+    for (int i = 0; i < 3; i++)
+        if (sigs[i] != NULL)
+            event_free(sigs[i]);
     return rc;
 }
 

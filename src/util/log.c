@@ -16,6 +16,7 @@
 
 int sy_log_level = SY_LOG_INFO;
 static int log_fd = 2;
+static char log_path[1024]; /* "" = stderr */
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -31,6 +32,23 @@ sy_log_open(const char *path, enum sy_log_level level)
     if (fd < 0)
         return SY_EIO;
     log_fd = fd;
+    snprintf(log_path, sizeof(log_path), "%s", path);
+    return SY_OK;
+}
+
+int
+sy_log_reopen(void)
+{
+    int fd;
+
+    if (log_path[0] == '\0')
+        return SY_OK;
+    fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return SY_EIO;
+    /* dup2 swaps the file under the same descriptor, so writers in other threads never see a gap. */
+    dup2(fd, log_fd);
+    close(fd);
     return SY_OK;
 }
 

@@ -14,6 +14,8 @@ extern int sy_log_level;
 
 /* 0, or SY_EIO when 'path' (NULL = stderr) cannot be opened for appending. */
 int sy_log_open(const char *path, enum sy_log_level level);
+/* Reopen the log file (after rotation); a no-op when logging to stderr. */
+int sy_log_reopen(void);
 /* "error", "warn", "info", "debug" -> level; -1 if unknown. */
 int sy_log_level_parse(const char *name);
 void sy_log_write(enum sy_log_level level, const char *fmt, ...)
