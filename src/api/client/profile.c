@@ -111,12 +111,13 @@ put_profile_field(struct sy_req *req, const char *field)
         sy_reply_error(req, 403, "M_FORBIDDEN", "cannot change another user's profile");
         return;
     }
-    if ((v = sy_json_get(body, field)) == NULL) {
+    /* json-c holds a JSON null as a NULL pointer: ask whether the key is there at all. */
+    if (!json_object_object_get_ex(body, field, &v)) {
         sy_reply_error(req, 400, "M_MISSING_PARAM", "missing '%s'", field);
         return;
     }
     /* null or "" clears the field. */
-    if (!json_object_is_type(v, json_type_null)) {
+    if (v != NULL && !json_object_is_type(v, json_type_null)) {
         if (!json_object_is_type(v, json_type_string)) {
             sy_reply_error(req, 400, "M_INVALID_PARAM", "'%s' must be a string", field);
             return;
