@@ -124,6 +124,7 @@ sy_router_match(const struct sy_router *r, unsigned method, const char *path, st
         if (!segments_match(cr, n, starts, lens))
             continue;
         m->allowed |= cr->route->method;
+        m->resources |= cr->route->resource;
         if (m->route != NULL || !(cr->route->method & method))
             continue;
         m->route = cr->route;

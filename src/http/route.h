@@ -64,7 +64,8 @@ enum sy_match {
 
 struct sy_route_match {
     const struct sy_route *route;
-    unsigned allowed; /* methods the matching templates accept (for 405 and OPTIONS) */
+    unsigned allowed;   /* methods the matching templates accept (for 405 and OPTIONS) */
+    unsigned resources; /* SY_RES_* of the matching templates, whatever their method */
     size_t n_params;
     const char *names[SY_ROUTE_MAX_PARAMS];
     const char *values[SY_ROUTE_MAX_PARAMS]; /* percent-decoded, in 'a' */

@@ -201,6 +201,9 @@ on_request(evhtp_request_t *ev, void *arg)
         sy_reply_empty(req);
         return;
     }
+    /* A path this listener does not serve is unknown here, whatever the method. */
+    if (req->match_rc != SY_MATCH_NOT_FOUND && !(req->match.resources & req->listener_resources))
+        req->match_rc = SY_MATCH_NOT_FOUND;
     switch (req->match_rc) {
     case SY_MATCH_OK:
         break;

@@ -56,7 +56,14 @@ sy_json_parse(struct sy_arena *a, const char *text, size_t len, int max_depth,
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     o = json_tokener_parse_ex(tok, text, (int)len);
     jerr = json_tokener_get_error(tok);
-    used = json_tokener_get_parse_end(tok);
+    /* A bare top-level number or literal has no closing token: end the input explicitly. */
+    if (jerr == json_tokener_continue && json_tokener_get_parse_end(tok) == len) {
+        o = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+        used = len;
+    } else {
+        used = json_tokener_get_parse_end(tok);
+    }
     json_tokener_free(tok);
     if (jerr != json_tokener_success) {
         json_object_put(o);
