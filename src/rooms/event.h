@@ -35,8 +35,13 @@ struct sy_signing_key;
 #define SY_EVENT_MAX_BYTES 65536
 /* sender, room_id, state_key, type and event_id (bytes). */
 #define SY_EVENT_MAX_ID_BYTES 255
-/* Most prev_events / auth_events entries accepted on one event. */
-#define SY_EVENT_MAX_REFS 100
+/*
+ * Caps from the PDU schema.  They are for the auth rules (rooms/auth.c) to
+ * enforce as a rejection; the parser accepts longer lists (the 64 KiB
+ * limit bounds them).
+ */
+#define SY_EVENT_MAX_PREV_EVENTS 20
+#define SY_EVENT_MAX_AUTH_EVENTS 10
 
 struct sy_event {
     struct json_object *json;    /* the whole event as received/built; see ownership above */
@@ -110,8 +115,10 @@ const char *sy_event_room_id_from_create_id(struct sy_arena *a, const char *crea
 
 /*
  * The redacted copy of the event 'json' under version v's redaction
- * algorithm: a new root owned by 'a' (json is not modified).  0, or
- * SY_EINVAL (M_BAD_JSON) if json is not an object.
+ * algorithm: a new root owned by 'a' (json is not modified).  As in the
+ * spec, only the listed top-level keys survive, so "unsigned" is dropped
+ * too; "content" is always present (an object).  0, or SY_EINVAL
+ * (M_BAD_JSON) if json is not an object.
  */
 int sy_event_redact(struct sy_arena *a, const struct sy_room_version *v, struct json_object *json,
                     struct json_object **out, struct sy_error *err);
@@ -153,7 +160,8 @@ struct sy_event_fields {
 };
 
 /*
- * Build a local event: assemble the PDU, set hashes.sha256, sign it as
+ * Build a local event: assemble the PDU (no "origin", no "unsigned";
+ * "redacts" where version v puts it), set hashes.sha256, sign it as
  * server_name with k, then parse it (so the same checks apply as to
  * received events).  0 and *out with ev->json a root owned by 'a'; or
  * an error from sy_event_parse().
