@@ -35,9 +35,6 @@ static const struct sy_room_version versions[] = {
 
 #define N_VERSIONS (sizeof(versions) / sizeof(versions[0]))
 
-/* The spec asks servers to create rooms with version 12 by default. */
-#define DEFAULT_VERSION "12"
-
 const struct sy_room_version *
 sy_room_version_get(const char *id)
 {
@@ -56,10 +53,4 @@ sy_room_versions(unsigned *n)
 {
     *n = (unsigned)N_VERSIONS;
     return versions;
-}
-
-const struct sy_room_version *
-sy_room_version_default(void)
-{
-    return sy_room_version_get(DEFAULT_VERSION);
 }

@@ -47,7 +47,5 @@ struct sy_room_version {
 const struct sy_room_version *sy_room_version_get(const char *id);
 /* All supported versions, oldest first; *n gets the count. */
 const struct sy_room_version *sy_room_versions(unsigned *n);
-/* The version new rooms get when the client names none. */
-const struct sy_room_version *sy_room_version_default(void);
 
 #endif /* SY_ROOMS_VERSION_H */

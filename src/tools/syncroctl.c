@@ -119,6 +119,23 @@ close_all(struct ctl *c)
     sy_arena_free(c->arena);
 }
 
+/* A whole decimal number in [min, max], or -1 after saying what is wrong. */
+static long long
+parse_number(const char *what, const char *text, long long min, long long max)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "syncroctl: %s must be a number from %lld to %lld, not \"%s\"\n", what,
+                min, max, text);
+        return -1;
+    }
+    return v;
+}
+
 static int
 wants_help(int argc, char **argv)
 {
@@ -168,12 +185,14 @@ cmd_init(struct ctl *c, int argc, char **argv)
 
     optind = 1;
     while ((ch = getopt_long(argc, argv, "s:p:", opts, NULL)) != -1) {
-        if (ch == 's')
+        if (ch == 's') {
             server_name = optarg;
-        else if (ch == 'p')
-            port = atoi(optarg);
-        else
+        } else if (ch == 'p') {
+            if ((port = (int)parse_number("--port", optarg, 1, 65535)) < 0)
+                return 2;
+        } else {
             return 2;
+        }
     }
     if (server_name == NULL)
         server_name = sy_arena_printf(c->arena, "localhost:%d", port);
@@ -184,7 +203,16 @@ cmd_init(struct ctl *c, int argc, char **argv)
     }
     /* Make the directory reachable by the postgres user that runs the embedded cluster. */
     chmod(dir, 0755);
-    pgdir = sy_arena_printf(c->arena, "%s/pg", dir);
+    {
+        char abs[PATH_MAX];
+
+        /* The socket-length check in sy_db_embedded_init must see the path the server will use. */
+        if (realpath(dir, abs) == NULL) {
+            fprintf(stderr, "syncroctl: %s: %s\n", dir, strerror(errno));
+            return 1;
+        }
+        pgdir = sy_arena_printf(c->arena, "%s/pg", abs);
+    }
     keypath = sy_arena_printf(c->arena, "%s/signing.key", dir);
     if (sy_config_write_default(c->config_path, server_name, port, "pg", "signing.key", &err) !=
         SY_OK)
@@ -278,13 +306,44 @@ read_password(struct ctl *c, const char *file)
     return sy_arena_strdup(c->arena, line);
 }
 
-/* "@name:server" or "name" -> full local user ID. */
+/* "@name:server" or "name" -> a user ID on this server, or NULL after saying why not. */
 static const char *
 local_user_id(struct ctl *c, const char *name)
 {
-    if (name[0] == '@')
-        return name;
-    return sy_userid_make(c->arena, name, c->cfg->server_name);
+    const char *uid = name[0] == '@' ? name : sy_userid_make(c->arena, name, c->cfg->server_name);
+
+    if (!sy_userid_is_local(uid, c->cfg->server_name)) {
+        fprintf(stderr, "syncroctl: %s is not a user of %s\n", name, c->cfg->server_name);
+        return NULL;
+    }
+    return uid;
+}
+
+/* The localpart of "@name:server" or "name" on this server, or NULL after saying why not. */
+static const char *
+local_localpart(struct ctl *c, const char *name)
+{
+    const char *uid = local_user_id(c, name), *lp;
+
+    if (uid == NULL || sy_userid_parse(c->arena, uid, &lp, NULL) != 0)
+        return NULL;
+    return lp;
+}
+
+/* Refuse to act on a deactivated or unknown account. */
+static int
+active_user(struct ctl *c, const char *user_id)
+{
+    struct sy_error err = {0};
+    struct sy_user u;
+
+    if (sy_db_user_get(c->db, c->arena, user_id, &u, &err) != SY_OK)
+        return fail("", &err);
+    if (u.deactivated) {
+        fprintf(stderr, "syncroctl: %s is deactivated\n", user_id);
+        return 1;
+    }
+    return 0;
 }
 
 static int
@@ -311,10 +370,12 @@ cmd_user_add(struct ctl *c, int argc, char **argv)
             return 2;
     }
     if (optind + 1 != argc) {
-        fprintf(stderr, "usage: syncroctl user add NAME [--admin] [--password-file F]\n");
+        fprintf(stderr, "usage: syncroctl user add NAME [--admin] [--password-file F] "
+                        "[--displayname D]\n");
         return 2;
     }
-    acct.localpart = argv[optind];
+    if (load_config(c) != 0 || (acct.localpart = local_localpart(c, argv[optind])) == NULL)
+        return 1;
     if ((acct.password = read_password(c, pwfile)) == NULL || open_db(c, 1) != 0)
         return 1;
     if (sy_account_create(c->db, c->arena, c->cfg, &acct, &user_id, &err) != SY_OK)
@@ -350,9 +411,8 @@ cmd_user_deactivate(struct ctl *c, int argc, char **argv)
         fprintf(stderr, "usage: syncroctl user deactivate USER\n");
         return 2;
     }
-    if (open_db(c, 1) != 0)
+    if (open_db(c, 1) != 0 || (user_id = local_user_id(c, argv[1])) == NULL)
         return 1;
-    user_id = local_user_id(c, argv[1]);
     if (sy_account_deactivate(c->db, user_id, &err) != SY_OK)
         return fail("", &err);
     printf("deactivated %s\n", user_id);
@@ -382,9 +442,11 @@ cmd_user_reset_password(struct ctl *c, int argc, char **argv)
         fprintf(stderr, "usage: syncroctl user reset-password USER [--password-file F]\n");
         return 2;
     }
-    if ((password = read_password(c, pwfile)) == NULL || open_db(c, 1) != 0)
+    if (load_config(c) != 0 || (user_id = local_user_id(c, argv[optind])) == NULL)
         return 1;
-    user_id = local_user_id(c, argv[optind]);
+    if ((password = read_password(c, pwfile)) == NULL || open_db(c, 1) != 0 ||
+        active_user(c, user_id) != 0)
+        return 1;
     if (sy_account_set_password(c->db, c->arena, c->cfg, user_id, password, !keep, NULL, &err) !=
         SY_OK)
         return fail("", &err);
@@ -404,14 +466,25 @@ cmd_regtoken_add(struct ctl *c, int argc, char **argv)
 
     optind = 1;
     while ((ch = getopt_long(argc, argv, "u:e:", opts, NULL)) != -1) {
-        if (ch == 'u')
-            t.uses_allowed = atoi(optarg);
-        else if (ch == 'e')
-            t.expiry_ts = sy_now_ms() + atoll(optarg) * 1000;
-        else
+        long long secs;
+
+        if (ch == 'u') {
+            if ((t.uses_allowed = (int)parse_number("--uses", optarg, 1, INT_MAX)) < 0)
+                return 2;
+        } else if (ch == 'e') {
+            if ((secs = parse_number("--expires-in", optarg, 1, 100LL * 365 * 86400)) < 0)
+                return 2;
+            t.expiry_ts = sy_now_ms() + secs * 1000;
+        } else {
             return 2;
+        }
     }
     t.token = optind < argc ? argv[optind] : sy_rand_string(c->arena, 16, SY_RAND_ALNUM);
+    /* The spec's grammar for registration tokens. */
+    if (strlen(t.token) > 64 || strspn(t.token, SY_RAND_ALNUM "._~-") != strlen(t.token)) {
+        fprintf(stderr, "syncroctl: a token is 1 to 64 of A-Z a-z 0-9 . _ ~ -\n");
+        return 2;
+    }
     if (open_db(c, 1) != 0)
         return 1;
     if (sy_db_regtoken_add(c->db, &t, sy_now_ms(), &err) != SY_OK)
