@@ -25,6 +25,15 @@
 static const struct sy_uia_flow dummy_flow[] = {{{"m.login.dummy"}}};
 static const struct sy_uia_flow token_flow[] = {{{"m.login.registration_token"}}};
 
+static int
+all_digits(const char *s)
+{
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
 /* Lower-case the requested name and check it is a valid, free localpart. */
 static int
 check_username(struct sy_req *req, const char *username, const char **localpart,
@@ -38,6 +47,10 @@ check_username(struct sy_req *req, const char *username, const char **localpart,
     if (!sy_localpart_valid(lp))
         return sy_err_invalid(err, "M_INVALID_USERNAME",
                               "user ID may only contain a-z, 0-9, and . _ = - / +");
+    /* Guests get numeric names (register_guest); users may not take one (as Synapse). */
+    if (all_digits(lp))
+        return sy_err_invalid(err, "M_INVALID_USERNAME",
+                              "numeric user IDs are reserved for guest users");
     if (strlen(sy_userid_make(req->arena, lp, req->node->cfg->server_name)) > SY_USERID_MAX)
         return sy_err_invalid(err, "M_INVALID_USERNAME", "user ID is too long");
     taken = sy_db_user_localpart_taken(req->db, lp, err);
@@ -137,7 +150,7 @@ post_register(struct sy_req *req)
         return;
     }
     if (kind != NULL && strcmp(kind, "user") != 0) {
-        sy_reply_error(req, 400, "M_INVALID_PARAM", "kind must be 'user' or 'guest'");
+        sy_reply_error(req, 400, "M_UNRECOGNIZED", "kind must be 'user' or 'guest'");
         return;
     }
     if (!cfg->registration_enabled) {
@@ -150,6 +163,11 @@ post_register(struct sy_req *req)
         sy_json_opt_str(body, "initial_device_display_name", &display, &err) != SY_OK ||
         sy_json_opt_bool(body, "inhibit_login", &inhibit, &err) != SY_OK)
         goto fail;
+    /* The same rule as /login: a device ID names a row and a key owner. */
+    if (device_id != NULL && (device_id[0] == '\0' || strlen(device_id) > 255)) {
+        sy_reply_error(req, 400, "M_INVALID_PARAM", "invalid device_id");
+        return;
+    }
     if (username != NULL && check_username(req, username, &acct.localpart, &err) != SY_OK)
         goto fail;
     if (acct.password == NULL && sy_json_get(body, "auth") != NULL) {
@@ -181,6 +199,11 @@ get_register_available(struct sy_req *req)
     const char *username = sy_req_query(req, "username"), *lp;
     struct json_object *o;
 
+    /* The spec's 403 for the validity endpoint; Synapse answers this one the same way. */
+    if (!req->node->cfg->registration_enabled) {
+        sy_reply_error(req, 403, "M_FORBIDDEN", "registration is disabled");
+        return;
+    }
     if (username == NULL) {
         sy_reply_error(req, 400, "M_MISSING_PARAM", "missing 'username'");
         return;
@@ -202,6 +225,11 @@ get_regtoken_validity(struct sy_req *req)
     struct json_object *o;
     int valid;
 
+    /* Spec: where registration is not permitted, every token is invalid: 403. */
+    if (!req->node->cfg->registration_enabled) {
+        sy_reply_error(req, 403, "M_FORBIDDEN", "registration is disabled");
+        return;
+    }
     if (token == NULL) {
         sy_reply_error(req, 400, "M_MISSING_PARAM", "missing 'token'");
         return;
