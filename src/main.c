@@ -158,6 +158,9 @@ setup_node(struct daemon *d)
     d->node.rl_login_user = sy_ratelimiter_new(cfg->rl_login.per_second, cfg->rl_login.burst);
     d->node.rl_register_ip =
         sy_ratelimiter_new(cfg->rl_register.per_second, cfg->rl_register.burst);
+    /* Look-ups a registration form makes while the user types: ten times the register budget. */
+    d->node.rl_query_ip =
+        sy_ratelimiter_new(cfg->rl_register.per_second * 10, cfg->rl_register.burst * 10);
     d->node.started_ms = sy_now_ms();
 }
 
@@ -173,6 +176,7 @@ teardown(struct daemon *d)
     sy_ratelimiter_free(d->node.rl_login_ip);
     sy_ratelimiter_free(d->node.rl_login_user);
     sy_ratelimiter_free(d->node.rl_register_ip);
+    sy_ratelimiter_free(d->node.rl_query_ip);
     if (d->embedded_started &&
         sy_db_embedded_stop(d->cfg->database_embedded, &err) != SY_OK)
         sy_log(SY_LOG_ERROR, "%s", err.msg);

@@ -24,6 +24,7 @@ struct sy_node {
     struct sy_ratelimiter *rl_login_ip;
     struct sy_ratelimiter *rl_login_user;
     struct sy_ratelimiter *rl_register_ip;
+    struct sy_ratelimiter *rl_query_ip;
     struct sy_http *http;
     int64_t started_ms;
 };

@@ -97,17 +97,13 @@ sweep(struct sy_ratelimiter *rl, int64_t now)
     }
 }
 
-int
-sy_ratelimit_take(struct sy_ratelimiter *rl, const char *key, long *retry_after_ms)
+/* Find or make the bucket for 'key', refilled to now; called with the lock held. */
+static struct bucket *
+bucket_for(struct sy_ratelimiter *rl, const char *key, int64_t now)
 {
-    int64_t now = sy_mono_us();
     struct bucket *b;
     size_t i;
-    int rc = SY_OK;
 
-    if (rl == NULL || rl->per_second <= 0)
-        return SY_OK;
-    pthread_mutex_lock(&rl->lock);
     if (rl->used >= RL_SLOTS / 2)
         sweep(rl, now);
     i = hash_key(key) & (RL_SLOTS - 1);
@@ -121,12 +117,39 @@ sy_ratelimit_take(struct sy_ratelimiter *rl, const char *key, long *retry_after_
         rl->used++;
     }
     refill(rl, b, now);
+    return b;
+}
+
+static int
+limit(struct sy_ratelimiter *rl, const char *key, int spend, long *retry_after_ms)
+{
+    int64_t now = sy_mono_us();
+    struct bucket *b;
+    int rc = SY_OK;
+
+    if (rl == NULL || rl->per_second <= 0)
+        return SY_OK;
+    pthread_mutex_lock(&rl->lock);
+    b = bucket_for(rl, key, now);
     if (b->tokens >= 1.0) {
-        b->tokens -= 1.0;
+        if (spend)
+            b->tokens -= 1.0;
     } else {
         *retry_after_ms = (long)((1.0 - b->tokens) / rl->per_second * 1000.0) + 1;
         rc = SY_ELIMIT;
     }
     pthread_mutex_unlock(&rl->lock);
     return rc;
+}
+
+int
+sy_ratelimit_take(struct sy_ratelimiter *rl, const char *key, long *retry_after_ms)
+{
+    return limit(rl, key, 1, retry_after_ms);
+}
+
+int
+sy_ratelimit_check(struct sy_ratelimiter *rl, const char *key, long *retry_after_ms)
+{
+    return limit(rl, key, 0, retry_after_ms);
 }

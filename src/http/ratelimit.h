@@ -20,5 +20,7 @@ void sy_ratelimiter_free(struct sy_ratelimiter *rl);
  * set to when the next token will be there.  A NULL limiter allows all.
  */
 int sy_ratelimit_take(struct sy_ratelimiter *rl, const char *key, long *retry_after_ms);
+/* As sy_ratelimit_take() but spends nothing: is a token there now? */
+int sy_ratelimit_check(struct sy_ratelimiter *rl, const char *key, long *retry_after_ms);
 
 #endif /* SY_HTTP_RATELIMIT_H */

@@ -32,7 +32,8 @@ enum sy_auth {
 enum sy_rate_class {
     SY_RL_NONE = 0,
     SY_RL_LOGIN,    /* per IP before the handler; per user in the handler */
-    SY_RL_REGISTER, /* per IP */
+    SY_RL_REGISTER, /* per IP: checked before the handler, spent when an account is made */
+    SY_RL_QUERY,    /* per IP, cheap unauthenticated look-ups (name availability) */
 };
 
 #define SY_ROUTE_MAX_PARAMS 8

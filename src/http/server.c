@@ -169,9 +169,15 @@ prepare_request(struct sy_req *req, struct sy_error *err)
     if (!route_serves(req))
         return sy_error_set(err, SY_ENOTFOUND, 404, "M_UNRECOGNIZED", "unrecognized request");
     if (route->rate_class != SY_RL_NONE && req->node->cfg->rate_limits_enabled) {
-        struct sy_ratelimiter *rl = route->rate_class == SY_RL_LOGIN ? req->node->rl_login_ip
-                                                                     : req->node->rl_register_ip;
-        if (sy_ratelimit_take(rl, req->remote_ip, &retry) != SY_OK) {
+        int rc;
+
+        if (route->rate_class == SY_RL_LOGIN)
+            rc = sy_ratelimit_take(req->node->rl_login_ip, req->remote_ip, &retry);
+        else if (route->rate_class == SY_RL_QUERY)
+            rc = sy_ratelimit_take(req->node->rl_query_ip, req->remote_ip, &retry);
+        else /* the handler spends it when the account is made */
+            rc = sy_ratelimit_check(req->node->rl_register_ip, req->remote_ip, &retry);
+        if (rc != SY_OK) {
             sy_error_set(err, SY_ELIMIT, 429, "M_LIMIT_EXCEEDED", "too many requests");
             err->retry_after_ms = retry;
             return SY_ELIMIT;

@@ -12,6 +12,7 @@
 #include "db/db.h"
 #include "db/regtokens.h"
 #include "db/users.h"
+#include "http/ratelimit.h"
 #include "http/reply.h"
 #include "http/req.h"
 #include "json/json.h"
@@ -85,6 +86,23 @@ reply_registered(struct sy_req *req, const char *user_id, int inhibit_login,
     sy_reply_json(req, 200, o);
 }
 
+/*
+ * Registrations per IP are counted when an account is about to be made, so
+ * UIA round trips and retries after an error do not use up the budget.
+ */
+static int
+spend_registration(struct sy_req *req, struct sy_error *err)
+{
+    long retry = 0;
+
+    if (!req->node->cfg->rate_limits_enabled ||
+        sy_ratelimit_take(req->node->rl_register_ip, req->remote_ip, &retry) == SY_OK)
+        return SY_OK;
+    sy_error_set(err, SY_ELIMIT, 429, "M_LIMIT_EXCEEDED", "too many registrations");
+    err->retry_after_ms = retry;
+    return SY_ELIMIT;
+}
+
 static void
 register_guest(struct sy_req *req, struct json_object *body)
 {
@@ -98,6 +116,10 @@ register_guest(struct sy_req *req, struct json_object *body)
         return;
     }
     if (sy_json_opt_str(body, "initial_device_display_name", &display, &err) != SY_OK) {
+        sy_reply_sy_error(req, &err);
+        return;
+    }
+    if (spend_registration(req, &err) != SY_OK) {
         sy_reply_sy_error(req, &err);
         return;
     }
@@ -120,7 +142,7 @@ static int
 create_user(struct sy_req *req, const struct sy_new_account *acct, const char *token,
             const char **user_id, struct sy_error *err)
 {
-    if (sy_db_begin(req->db, err) != SY_OK)
+    if (spend_registration(req, err) != SY_OK || sy_db_begin(req->db, err) != SY_OK)
         return err->code;
     if ((token != NULL && sy_db_regtoken_use(req->db, token, sy_now_ms(), err) != SY_OK) ||
         sy_account_create(req->db, req->arena, req->node->cfg, acct, user_id, err) != SY_OK ||
@@ -247,10 +269,10 @@ const struct sy_route sy_client_register_routes[] = {
     {.method = SY_POST, .path = "/_matrix/client/v3/register", .resource = SY_RES_CLIENT,
      .rate_class = SY_RL_REGISTER, .max_body = 16 * 1024, .handler = post_register},
     {.method = SY_GET, .path = "/_matrix/client/v3/register/available",
-     .resource = SY_RES_CLIENT, .rate_class = SY_RL_REGISTER, .handler = get_register_available},
+     .resource = SY_RES_CLIENT, .rate_class = SY_RL_QUERY, .handler = get_register_available},
     {.method = SY_GET,
      .path = "/_matrix/client/v1/register/m.login.registration_token/validity",
-     .resource = SY_RES_CLIENT, .rate_class = SY_RL_REGISTER, .handler = get_regtoken_validity},
+     .resource = SY_RES_CLIENT, .rate_class = SY_RL_QUERY, .handler = get_regtoken_validity},
 };
 const size_t sy_client_register_routes_count =
     sizeof(sy_client_register_routes) / sizeof(sy_client_register_routes[0]);
