@@ -21,6 +21,7 @@ CREATE TABLE events (
     type             text NOT NULL,
     state_key        text,                -- NULL: not a state event
     sender           text NOT NULL,
+    membership       text,                -- content.membership of m.room.member events
     depth            bigint NOT NULL,
     origin_server_ts bigint NOT NULL,
     pdu_json         text NOT NULL,       -- canonical JSON as signed
@@ -37,6 +38,8 @@ CREATE TABLE events (
 );
 CREATE INDEX events_room_stream ON events (room_id, stream_ordering);
 CREATE INDEX events_room_depth ON events (room_id, depth);
+CREATE INDEX events_members ON events (room_id, state_key, stream_ordering)
+    WHERE type = 'm.room.member';
 CREATE INDEX events_redacts ON events (redacts) WHERE redacts IS NOT NULL;
 CREATE INDEX events_search ON events USING gin (search_vector) WHERE search_vector IS NOT NULL;
 CREATE UNIQUE INDEX events_txn ON events (txn_user, txn_device, txn_id) WHERE txn_id IS NOT NULL;

@@ -8,11 +8,13 @@
 #include "db/internal.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/arena.h"
+#include "util/buf.h"
 #include "util/mem.h"
 
 static const struct sy_stmt *const all_tables[] = {
     sy_db_users_stmts, sy_db_devices_stmts, sy_db_tokens_stmts, sy_db_uia_stmts,
-    sy_db_regtokens_stmts,
+    sy_db_regtokens_stmts, sy_db_rooms_stmts, sy_db_events_stmts, sy_db_state_stmts,
 };
 
 static int
@@ -175,3 +177,29 @@ sy_db_rollback(struct sy_db *db)
     PQclear(res);
     db->in_tx = 0;
 }
+
+const char *
+sy_db_text_array(struct sy_arena *a, const char *const *v, size_t n)
+{
+    struct sy_buf b;
+    char *out;
+
+    sy_buf_init(&b, 0);
+    sy_buf_putc(&b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            sy_buf_putc(&b, ',');
+        sy_buf_putc(&b, '"');
+        for (const char *p = v[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                sy_buf_putc(&b, '\\');
+            sy_buf_putc(&b, *p);
+        }
+        sy_buf_putc(&b, '"');
+    }
+    sy_buf_putc(&b, '}');
+    out = sy_arena_strdup(a, b.data);
+    sy_buf_free(&b);
+    return out;
+}
+

@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+struct sy_arena;
 struct sy_error;
 
 struct sy_stmt {
@@ -25,6 +26,9 @@ extern const struct sy_stmt sy_db_devices_stmts[];
 extern const struct sy_stmt sy_db_tokens_stmts[];
 extern const struct sy_stmt sy_db_uia_stmts[];
 extern const struct sy_stmt sy_db_regtokens_stmts[];
+extern const struct sy_stmt sy_db_rooms_stmts[];
+extern const struct sy_stmt sy_db_events_stmts[];
+extern const struct sy_stmt sy_db_state_stmts[];
 
 /*
  * Run prepared statement 'name' with text parameters (NULL = SQL NULL).
@@ -37,6 +41,9 @@ PGresult *sy_db_exec(struct sy_db *db, const char *name, int n, const char *cons
 
 /* Rows a command touched (PQcmdTuples as a number). */
 long sy_db_affected(PGresult *res);
+
+/* A PostgreSQL text[] literal (quoted, escaped) of v[0..n), in 'a'; for "= ANY($1::text[])". */
+const char *sy_db_text_array(struct sy_arena *a, const char *const *v, size_t n);
 
 /* Text of column c of row r, or NULL when SQL NULL. */
 const char *sy_db_val(PGresult *res, int r, int c);

@@ -97,6 +97,7 @@ struct sy_room_event {
     int64_t stream_ordering;
     const char *client_json; /* client event format text, without "unsigned" */
     const char *redacted_by; /* NULL unless redacted */
+    const char *txn_user, *txn_device, *txn_id; /* who sent it with which transaction ID */
 };
 
 /* The client JSON of ev with "unsigned" (age, redacted_because, transaction_id) added;

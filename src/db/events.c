@@ -1,0 +1,255 @@
+/*
+ * db/events.c -- stored events, edges, extremities, stream positions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/events.h"
+#include "db/internal.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+/* Any constant: the advisory lock that orders stream positions by commit. */
+#define STREAM_LOCK_ID "7460210392"
+
+#define EVENT_COLS                                                                                 \
+    "stream_ordering, event_id, room_id, type, state_key, sender, depth, origin_server_ts, "       \
+    "pdu_json, client_json, redacts, redacted_by, coalesce(state_before, 0), "                     \
+    "coalesce(state_after, 0), rejected, txn_user, txn_device, txn_id"
+
+const struct sy_stmt sy_db_events_stmts[] = {
+    {"events_stream_next", "SELECT pg_advisory_xact_lock(" STREAM_LOCK_ID "), "
+                           "nextval('events_stream_seq')"},
+    {"events_stream_max", "SELECT coalesce(max(stream_ordering), 0) FROM events"},
+    {"events_insert",
+     "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, "
+     "origin_server_ts, pdu_json, client_json, redacts, state_before, state_after, rejected, "
+     "txn_user, txn_device, txn_id, search_vector, membership) VALUES ($1, $2, $3, $4, $5, $6, "
+     "$7, $8, $9, $10, $11, nullif($12, '0')::bigint, nullif($13, '0')::bigint, $14, $15, $16, "
+     "$17, CASE WHEN $18::text IS NULL THEN NULL ELSE to_tsvector('simple', $18::text) END, "
+     "$19)"},
+    {"events_insert_edges", "INSERT INTO event_edges (event_id, prev_event_id) "
+                            "SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING"},
+    {"events_insert_auth", "INSERT INTO event_auth (event_id, auth_event_id) "
+                           "SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING"},
+    {"events_get", "SELECT " EVENT_COLS " FROM events WHERE event_id = $1"},
+    {"events_get_many", "SELECT " EVENT_COLS " FROM events WHERE event_id = ANY($1::text[]) "
+                        "ORDER BY type, state_key, stream_ordering"},
+    {"events_by_txn", "SELECT event_id FROM events WHERE txn_user = $1 AND txn_device = $2 "
+                      "AND txn_id = $3"},
+    {"events_set_redacted", "UPDATE events SET redacted_by = $2, client_json = $3 "
+                            "WHERE event_id = $1"},
+    {"events_extremities", "SELECT f.event_id, e.depth FROM forward_extremities f "
+                           "JOIN events e ON e.event_id = f.event_id WHERE f.room_id = $1 "
+                           "ORDER BY e.depth DESC, f.event_id LIMIT 20"},
+    {"events_extremities_drop", "DELETE FROM forward_extremities WHERE room_id = $1 "
+                                "AND event_id = ANY($2::text[])"},
+    {"events_extremities_add", "INSERT INTO forward_extremities (room_id, event_id) "
+                               "VALUES ($1, $2) ON CONFLICT DO NOTHING"},
+    {NULL, NULL},
+};
+
+static int
+exec_void(struct sy_db *db, const char *stmt, int n, const char *const *p, struct sy_error *err)
+{
+    PGresult *res = sy_db_exec(db, stmt, n, p, err);
+
+    if (res == NULL)
+        return err->code;
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_stream_next(struct sy_db *db, int64_t *pos, struct sy_error *err)
+{
+    PGresult *res = sy_db_exec(db, "events_stream_next", 0, NULL, err);
+
+    if (res == NULL)
+        return err->code;
+    *pos = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_stream_max(struct sy_db *db, int64_t *pos, struct sy_error *err)
+{
+    PGresult *res = sy_db_exec(db, "events_stream_max", 0, NULL, err);
+
+    if (res == NULL)
+        return err->code;
+    *pos = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_event_insert(struct sy_db *db, const struct sy_db_event *ev, const char *const *prev,
+                   size_t n_prev, const char *const *auth, size_t n_auth, struct sy_error *err)
+{
+    char so[24], depth[24], ts[24], before[24], after[24];
+    struct sy_arena *a = sy_arena_new();
+    const char *p[19];
+    int rc;
+
+    snprintf(so, sizeof(so), "%lld", (long long)ev->stream_ordering);
+    snprintf(depth, sizeof(depth), "%lld", (long long)ev->depth);
+    snprintf(ts, sizeof(ts), "%lld", (long long)ev->origin_server_ts);
+    snprintf(before, sizeof(before), "%lld", (long long)ev->state_before);
+    snprintf(after, sizeof(after), "%lld", (long long)ev->state_after);
+    p[0] = so, p[1] = ev->event_id, p[2] = ev->room_id, p[3] = ev->type, p[4] = ev->state_key;
+    p[5] = ev->sender, p[6] = depth, p[7] = ts, p[8] = ev->pdu_json, p[9] = ev->client_json;
+    p[10] = ev->redacts, p[11] = before, p[12] = after, p[13] = ev->rejected;
+    p[14] = ev->txn_user, p[15] = ev->txn_device, p[16] = ev->txn_id, p[17] = ev->search_text;
+    p[18] = ev->membership;
+    rc = exec_void(db, "events_insert", 19, p, err);
+    if (rc == SY_OK && n_prev > 0) {
+        const char *e[2] = {ev->event_id, sy_db_text_array(a, prev, n_prev)};
+
+        rc = exec_void(db, "events_insert_edges", 2, e, err);
+    }
+    if (rc == SY_OK && n_auth > 0) {
+        const char *e[2] = {ev->event_id, sy_db_text_array(a, auth, n_auth)};
+
+        rc = exec_void(db, "events_insert_auth", 2, e, err);
+    }
+    sy_arena_free(a);
+    return rc;
+}
+
+static const char *
+dup_val(struct sy_arena *a, PGresult *res, int r, int c)
+{
+    return sy_arena_strdup(a, sy_db_val(res, r, c));
+}
+
+static void
+read_event(struct sy_arena *a, PGresult *res, int r, struct sy_db_event *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->stream_ordering = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+    out->event_id = dup_val(a, res, r, 1);
+    out->room_id = dup_val(a, res, r, 2);
+    out->type = dup_val(a, res, r, 3);
+    out->state_key = dup_val(a, res, r, 4);
+    out->sender = dup_val(a, res, r, 5);
+    out->depth = strtoll(PQgetvalue(res, r, 6), NULL, 10);
+    out->origin_server_ts = strtoll(PQgetvalue(res, r, 7), NULL, 10);
+    out->pdu_json = dup_val(a, res, r, 8);
+    out->client_json = dup_val(a, res, r, 9);
+    out->redacts = dup_val(a, res, r, 10);
+    out->redacted_by = dup_val(a, res, r, 11);
+    out->state_before = strtoll(PQgetvalue(res, r, 12), NULL, 10);
+    out->state_after = strtoll(PQgetvalue(res, r, 13), NULL, 10);
+    out->rejected = dup_val(a, res, r, 14);
+    out->txn_user = dup_val(a, res, r, 15);
+    out->txn_device = dup_val(a, res, r, 16);
+    out->txn_id = dup_val(a, res, r, 17);
+}
+
+int
+sy_db_event_get(struct sy_db *db, struct sy_arena *a, const char *event_id,
+                struct sy_db_event *out, struct sy_error *err)
+{
+    PGresult *res = sy_db_exec(db, "events_get", 1, &event_id, err);
+
+    if (res == NULL)
+        return err->code;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return sy_err_notfound(err, "event not found");
+    }
+    read_event(a, res, 0, out);
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_events_get_many(struct sy_db *db, struct sy_arena *a, const char *const *ids, size_t n,
+                      struct sy_db_event **out, size_t *n_out, struct sy_error *err)
+{
+    const char *p[1] = {sy_db_text_array(a, ids, n)};
+    PGresult *res = sy_db_exec(db, "events_get_many", 1, p, err);
+    int rows;
+
+    if (res == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
+    for (int r = 0; r < rows; r++)
+        read_event(a, res, r, &(*out)[r]);
+    *n_out = (size_t)rows;
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_event_by_txn(struct sy_db *db, struct sy_arena *a, const char *user, const char *device,
+                   const char *txn_id, const char **event_id, struct sy_error *err)
+{
+    const char *p[3] = {user, device, txn_id};
+    PGresult *res = sy_db_exec(db, "events_by_txn", 3, p, err);
+    int rc = SY_OK;
+
+    if (res == NULL)
+        return err->code;
+    if (PQntuples(res) == 0)
+        rc = sy_err_notfound(err, "no such transaction");
+    else
+        *event_id = dup_val(a, res, 0, 0);
+    PQclear(res);
+    return rc;
+}
+
+int
+sy_db_event_set_redacted(struct sy_db *db, const char *event_id, const char *redaction_id,
+                         const char *client_json, struct sy_error *err)
+{
+    const char *p[3] = {event_id, redaction_id, client_json};
+
+    return exec_void(db, "events_set_redacted", 3, p, err);
+}
+
+int
+sy_db_extremities(struct sy_db *db, struct sy_arena *a, const char *room_id, const char ***ids,
+                  size_t *n, int64_t *max_depth, struct sy_error *err)
+{
+    PGresult *res = sy_db_exec(db, "events_extremities", 1, &room_id, err);
+    int rows;
+
+    if (res == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    *ids = sy_arena_alloc(a, sizeof(char *) * (size_t)(rows + 1));
+    *max_depth = 0;
+    for (int r = 0; r < rows; r++) {
+        int64_t d = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+
+        (*ids)[r] = dup_val(a, res, r, 0);
+        if (d > *max_depth)
+            *max_depth = d;
+    }
+    *n = (size_t)rows;
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_extremities_advance(struct sy_db *db, const char *room_id, const char *event_id,
+                          const char *const *prev, size_t n_prev, struct sy_error *err)
+{
+    struct sy_arena *a = sy_arena_new();
+    const char *drop[2] = {room_id, sy_db_text_array(a, prev, n_prev)};
+    const char *add[2] = {room_id, event_id};
+    int rc = SY_OK;
+
+    if (n_prev > 0)
+        rc = exec_void(db, "events_extremities_drop", 2, drop, err);
+    if (rc == SY_OK)
+        rc = exec_void(db, "events_extremities_add", 2, add, err);
+    sy_arena_free(a);
+    return rc;
+}

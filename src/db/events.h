@@ -1,0 +1,70 @@
+/*
+ * db/events.h -- stored events, their graph edges, forward extremities,
+ * stream positions and transaction ids.
+ */
+#ifndef SY_DB_EVENTS_H
+#define SY_DB_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sy_arena;
+struct sy_db;
+struct sy_error;
+
+/* One events row. */
+struct sy_db_event {
+    int64_t stream_ordering;
+    const char *event_id;
+    const char *room_id;
+    const char *type;
+    const char *state_key; /* NULL: not a state event */
+    const char *sender;
+    const char *membership; /* content.membership of m.room.member events, else NULL */
+    int64_t depth;
+    int64_t origin_server_ts;
+    const char *pdu_json;
+    const char *client_json;
+    const char *redacts;
+    const char *redacted_by;
+    int64_t state_before; /* 0 when none */
+    int64_t state_after;
+    const char *rejected;
+    const char *txn_user, *txn_device, *txn_id;
+    const char *search_text; /* text to index for full-text search, or NULL (insert only) */
+};
+
+/*
+ * The next stream position.  It takes a transaction-scoped lock, so
+ * positions become visible in the order they were handed out: call it
+ * last before inserting, inside the persisting transaction.
+ */
+int sy_db_stream_next(struct sy_db *db, int64_t *pos, struct sy_error *err);
+/* The highest stream position committed (0 when none). */
+int sy_db_stream_max(struct sy_db *db, int64_t *pos, struct sy_error *err);
+
+/* Insert the row and its prev/auth edges. */
+int sy_db_event_insert(struct sy_db *db, const struct sy_db_event *ev, const char *const *prev,
+                       size_t n_prev, const char *const *auth, size_t n_auth,
+                       struct sy_error *err);
+/* 0 and *out, or SY_ENOTFOUND (M_NOT_FOUND). */
+int sy_db_event_get(struct sy_db *db, struct sy_arena *a, const char *event_id,
+                    struct sy_db_event *out, struct sy_error *err);
+/* The events with these IDs that exist, ordered by (type, state_key); *out in 'a'. */
+int sy_db_events_get_many(struct sy_db *db, struct sy_arena *a, const char *const *ids, size_t n,
+                          struct sy_db_event **out, size_t *n_out, struct sy_error *err);
+/* The event a (user, device, txn id) already sent, or SY_ENOTFOUND. */
+int sy_db_event_by_txn(struct sy_db *db, struct sy_arena *a, const char *user, const char *device,
+                       const char *txn_id, const char **event_id, struct sy_error *err);
+/* Mark 'event_id' redacted by 'redaction_id' and store its redacted client JSON. */
+int sy_db_event_set_redacted(struct sy_db *db, const char *event_id, const char *redaction_id,
+                             const char *client_json, struct sy_error *err);
+
+/* The room's forward extremities and the greatest depth among them. */
+int sy_db_extremities(struct sy_db *db, struct sy_arena *a, const char *room_id,
+                      const char ***ids, size_t *n, int64_t *max_depth, struct sy_error *err);
+/* 'event_id' replaces 'prev' as forward extremities. */
+int sy_db_extremities_advance(struct sy_db *db, const char *room_id, const char *event_id,
+                              const char *const *prev, size_t n_prev, struct sy_error *err);
+
+#endif /* SY_DB_EVENTS_H */

@@ -1,0 +1,89 @@
+/*
+ * db/rooms.c -- room rows.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db/internal.h"
+#include "db/rooms.h"
+#include "util/arena.h"
+#include "util/err.h"
+
+#define ROOM_COLS "room_id, room_version, creator, created_ts, coalesce(current_state_group, 0), " \
+                  "is_public"
+
+const struct sy_stmt sy_db_rooms_stmts[] = {
+    {"rooms_insert", "INSERT INTO rooms (room_id, room_version, creator, created_ts) "
+                     "VALUES ($1, $2, $3, $4)"},
+    {"rooms_get", "SELECT " ROOM_COLS " FROM rooms WHERE room_id = $1"},
+    {"rooms_lock", "SELECT " ROOM_COLS " FROM rooms WHERE room_id = $1 FOR UPDATE"},
+    {"rooms_set_state_group", "UPDATE rooms SET current_state_group = $2 WHERE room_id = $1"},
+    {NULL, NULL},
+};
+
+int
+sy_db_room_insert(struct sy_db *db, const char *room_id, const char *version, const char *creator,
+                  int64_t now_ms, struct sy_error *err)
+{
+    char ts[24];
+    const char *p[4] = {room_id, version, creator, ts};
+    PGresult *res;
+
+    snprintf(ts, sizeof(ts), "%lld", (long long)now_ms);
+    if ((res = sy_db_exec(db, "rooms_insert", 4, p, err)) == NULL)
+        return err->code;
+    PQclear(res);
+    return SY_OK;
+}
+
+static int
+get_room(struct sy_db *db, struct sy_arena *a, const char *stmt, const char *room_id,
+         struct sy_db_room *out, struct sy_error *err)
+{
+    PGresult *res = sy_db_exec(db, stmt, 1, &room_id, err);
+    int rc = SY_OK;
+
+    if (res == NULL)
+        return err->code;
+    if (PQntuples(res) == 0) {
+        rc = sy_err_notfound(err, "unknown room");
+    } else {
+        out->room_id = sy_arena_strdup(a, PQgetvalue(res, 0, 0));
+        out->version = sy_arena_strdup(a, PQgetvalue(res, 0, 1));
+        out->creator = sy_arena_strdup(a, PQgetvalue(res, 0, 2));
+        out->created_ts = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+        out->current_state_group = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+        out->is_public = PQgetvalue(res, 0, 5)[0] == 't';
+    }
+    PQclear(res);
+    return rc;
+}
+
+int
+sy_db_room_get(struct sy_db *db, struct sy_arena *a, const char *room_id, struct sy_db_room *out,
+               struct sy_error *err)
+{
+    return get_room(db, a, "rooms_get", room_id, out, err);
+}
+
+int
+sy_db_room_lock(struct sy_db *db, struct sy_arena *a, const char *room_id, struct sy_db_room *out,
+                struct sy_error *err)
+{
+    return get_room(db, a, "rooms_lock", room_id, out, err);
+}
+
+int
+sy_db_room_set_state_group(struct sy_db *db, const char *room_id, int64_t group,
+                           struct sy_error *err)
+{
+    char g[24];
+    const char *p[2] = {room_id, g};
+    PGresult *res;
+
+    snprintf(g, sizeof(g), "%lld", (long long)group);
+    if ((res = sy_db_exec(db, "rooms_set_state_group", 2, p, err)) == NULL)
+        return err->code;
+    PQclear(res);
+    return SY_OK;
+}

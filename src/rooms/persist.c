@@ -1,0 +1,105 @@
+/*
+ * rooms/persist.c -- write one accepted event and everything that follows
+ * from it, in the caller's transaction.
+ */
+#include <string.h>
+
+#include "db/events.h"
+#include "db/rooms.h"
+#include "db/state.h"
+#include "json/json.h"
+#include "rooms/auth.h"
+#include "rooms/event.h"
+#include "rooms/format.h"
+#include "rooms/persist.h"
+#include "rooms/state.h"
+#include "util/arena.h"
+#include "util/err.h"
+
+static const char *
+membership_of(const struct sy_event *ev)
+{
+    if (ev->state_key == NULL || strcmp(ev->type, "m.room.member") != 0)
+        return NULL;
+    return sy_json_get_str(ev->content, "membership");
+}
+
+/* State events: a new state group, the current-state row, the room's pointer. */
+static int
+advance_state(struct sy_db *db, struct sy_persist *p, int64_t *after, struct sy_error *err)
+{
+    const struct sy_event *ev = p->ev;
+
+    *after = p->state_group;
+    if (ev->state_key == NULL)
+        return SY_OK;
+    sy_room_state_put(p->state, ev->type, ev->state_key, ev->event_id, ev);
+    if (sy_room_state_write_group(db, ev->room_id, p->state_group, p->state, ev->type,
+                                  ev->state_key, ev->event_id, after, err) != SY_OK ||
+        sy_db_current_state_set(db, ev->room_id, ev->type, ev->state_key, ev->event_id,
+                                membership_of(ev), err) != SY_OK ||
+        sy_db_room_set_state_group(db, ev->room_id, *after, err) != SY_OK)
+        return err->code;
+    return SY_OK;
+}
+
+/* A redaction that applies rewrites the target's client JSON to its redacted form. */
+static int
+apply_redaction(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, struct sy_error *err)
+{
+    const struct sy_event *red = p->ev, *target;
+    struct sy_auth_state as = sy_room_state_auth(p->state);
+    const char *text;
+
+    target = sy_room_state_load_event(p->state, red->redacts);
+    /* An unknown target is fine: the redaction is kept and applies if the event turns up. */
+    if (target == NULL || strcmp(target->room_id, red->room_id) != 0)
+        return SY_OK;
+    if (!sy_auth_redaction_applies(red, target, &as))
+        return SY_OK;
+    if (sy_format_client_json(a, target, 1, &text, err) != SY_OK)
+        return err->code;
+    return sy_db_event_set_redacted(db, target->event_id, red->event_id, text, err);
+}
+
+int
+sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int64_t *stream,
+                struct sy_error *err)
+{
+    const struct sy_event *ev = p->ev;
+    struct sy_db_event row = {0};
+    size_t len;
+
+    row.state_before = p->state_group;
+    if (advance_state(db, p, &row.state_after, err) != SY_OK)
+        return err->code;
+    p->state_group = row.state_after;
+    row.event_id = ev->event_id;
+    row.room_id = ev->room_id;
+    row.type = ev->type;
+    row.state_key = ev->state_key;
+    row.sender = ev->sender;
+    row.membership = membership_of(ev);
+    row.depth = ev->depth;
+    row.origin_server_ts = ev->origin_server_ts;
+    row.redacts = ev->redacts;
+    row.txn_user = p->txn_user;
+    row.txn_device = p->txn_device;
+    row.txn_id = p->txn_id;
+    row.search_text = sy_format_search_text(ev);
+    if (sy_event_canonical(a, ev, &row.pdu_json, &len, err) != SY_OK ||
+        sy_format_client_json(a, ev, 0, &row.client_json, err) != SY_OK)
+        return err->code;
+    /* Last before the insert: the stream lock is held until commit. */
+    if (sy_db_stream_next(db, &row.stream_ordering, err) != SY_OK ||
+        sy_db_event_insert(db, &row, ev->prev_events, ev->n_prev_events, ev->auth_events,
+                           ev->n_auth_events, err) != SY_OK ||
+        sy_db_extremities_advance(db, ev->room_id, ev->event_id, ev->prev_events,
+                                  ev->n_prev_events, err) != SY_OK)
+        return err->code;
+    if (ev->redacts != NULL && strcmp(ev->type, "m.room.redaction") == 0 &&
+        apply_redaction(db, a, p, err) != SY_OK)
+        return err->code;
+    *stream = row.stream_ordering;
+    return SY_OK;
+}

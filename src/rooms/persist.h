@@ -1,0 +1,33 @@
+/*
+ * rooms/persist.h -- the one place events are written: the event row, its
+ * graph edges, the state group after it, current state, forward
+ * extremities, redaction bookkeeping and the stream position -- all inside
+ * the caller's open transaction.
+ */
+#ifndef SY_ROOMS_PERSIST_H
+#define SY_ROOMS_PERSIST_H
+
+#include <stdint.h>
+
+struct sy_arena;
+struct sy_db;
+struct sy_error;
+struct sy_event;
+struct sy_room_state;
+
+struct sy_persist {
+    const struct sy_event *ev;
+    struct sy_room_state *state; /* the state before ev; becomes the state after it */
+    int64_t state_group;         /* group of 'state' (0: none yet); updated to the group after */
+    const char *txn_user, *txn_device, *txn_id; /* idempotency key of a local send, or NULLs */
+};
+
+/*
+ * Persist p->ev as the room's newest event (it extends all forward
+ * extremities named in its prev_events), inside an open transaction.
+ * *stream gets the event's stream position.
+ */
+int sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int64_t *stream,
+                    struct sy_error *err);
+
+#endif /* SY_ROOMS_PERSIST_H */

@@ -1,0 +1,265 @@
+/*
+ * rooms/send.c -- local events: build, authorise against the current state,
+ * persist.  Sends to one room are serialised by a row lock on the room;
+ * creation writes the whole initial state in one transaction.
+ */
+#include <string.h>
+
+#include "config.h"
+#include "db/db.h"
+#include "db/events.h"
+#include "db/rooms.h"
+#include "db/users.h"
+#include "json/json.h"
+#include "node.h"
+#include "rooms/auth.h"
+#include "rooms/event.h"
+#include "rooms/persist.h"
+#include "rooms/room.h"
+#include "rooms/state.h"
+#include "rooms/version.h"
+#include "util/arena.h"
+#include "util/err.h"
+#include "util/rand.h"
+#include "util/time.h"
+
+/* One room being written in the current transaction. */
+struct writer {
+    struct sy_db *db;
+    struct sy_arena *a;
+    const struct sy_node *node;
+    const struct sy_room_version *v;
+    const char *room_id;
+    struct sy_room_state *state;
+    int64_t state_group;
+    const char **prev; /* the forward extremities the next event extends */
+    size_t n_prev;
+    int64_t depth;     /* the next event's depth */
+};
+
+static int
+build(struct writer *w, const struct sy_room_send *s, const char *const *auth, size_t n_auth,
+      struct sy_event **ev, struct sy_error *err)
+{
+    struct sy_event_fields f = {
+        .room_id = w->room_id,
+        .sender = s->sender,
+        .type = s->type,
+        .state_key = s->state_key,
+        .content = s->content,
+        .prev_events = w->prev,
+        .n_prev_events = w->n_prev,
+        .auth_events = auth,
+        .n_auth_events = n_auth,
+        .depth = w->depth,
+        .redacts = s->redacts,
+    };
+
+    return sy_event_build(w->a, w->v, &f, w->node->cfg->server_name, w->node->key, ev, err);
+}
+
+/* Build with the auth events the current state selects, check the auth rules, persist. */
+static int
+write_event(struct writer *w, const struct sy_room_send *s, const char **event_id,
+            struct sy_error *err)
+{
+    struct sy_auth_state as = sy_room_state_auth(w->state);
+    const struct sy_event *sel[SY_AUTH_MAX_KEYS];
+    const char *auth[SY_AUTH_MAX_KEYS];
+    struct sy_persist p = {0};
+    struct sy_event *ev;
+    size_t n = 0;
+    int64_t stream;
+
+    /* The selection depends on the event itself (sender, type, membership): a draft first. */
+    if (build(w, s, NULL, 0, &ev, err) != SY_OK ||
+        sy_auth_select(ev, &as, sel, &n, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < n; i++)
+        auth[i] = sel[i]->event_id;
+    if (build(w, s, auth, n, &ev, err) != SY_OK)
+        return err->code;
+    if (sy_auth_check(ev, &as, err) != SY_OK)
+        return err->code;
+    p.ev = ev;
+    p.state = w->state;
+    p.state_group = w->state_group;
+    if (s->txn_id != NULL) {
+        p.txn_user = s->sender;
+        p.txn_device = s->txn_device_id;
+        p.txn_id = s->txn_id;
+    }
+    if (sy_room_persist(w->db, w->a, &p, &stream, err) != SY_OK)
+        return err->code;
+    w->state_group = p.state_group;
+    w->prev = sy_arena_alloc(w->a, sizeof(char *));
+    w->prev[0] = ev->event_id;
+    w->n_prev = 1;
+    w->depth = ev->depth + 1;
+    *event_id = ev->event_id;
+    return SY_OK;
+}
+
+/* Lock the room and load what the next event builds on. */
+static int
+open_room(struct writer *w, const char *room_id, struct sy_error *err)
+{
+    struct sy_db_room room;
+    int64_t max_depth;
+
+    if (sy_db_room_lock(w->db, w->a, room_id, &room, err) != SY_OK)
+        return err->code;
+    w->room_id = room.room_id;
+    w->v = sy_room_version_get(room.version);
+    if (w->v == NULL)
+        return sy_err_internal(err, "room %s has unsupported version %s", room_id, room.version);
+    w->state = sy_room_state_new(w->a, w->db, w->v);
+    w->state_group = room.current_state_group;
+    if (sy_room_state_load_current(w->state, room_id, err) != SY_OK ||
+        sy_db_extremities(w->db, w->a, room_id, &w->prev, &w->n_prev, &max_depth, err) != SY_OK)
+        return err->code;
+    w->depth = max_depth + 1;
+    return SY_OK;
+}
+
+static int
+check_send(const struct sy_room_send *s, struct sy_error *err)
+{
+    if (s->type == NULL || s->type[0] == '\0' || strlen(s->type) > 255)
+        return sy_err_invalid(err, "M_INVALID_PARAM", "event type must be 1 to 255 bytes");
+    if (s->state_key != NULL && strlen(s->state_key) > 255)
+        return sy_err_invalid(err, "M_INVALID_PARAM", "state key must be at most 255 bytes");
+    if (s->content != NULL && !json_object_is_type(s->content, json_type_object))
+        return sy_err_invalid(err, "M_BAD_JSON", "content must be an object");
+    return SY_OK;
+}
+
+int
+sy_room_send_event(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
+                   const struct sy_room_send *s, const char **event_id, struct sy_error *err)
+{
+    struct writer w = {.db = db, .a = a, .node = node};
+
+    if (check_send(s, err) != SY_OK)
+        return err->code;
+    if (sy_db_begin(db, err) != SY_OK)
+        return err->code;
+    if (open_room(&w, s->room_id, err) != SY_OK)
+        goto fail;
+    /* A retried transaction ID answers with the event it already made. */
+    if (s->txn_id != NULL &&
+        sy_db_event_by_txn(db, a, s->sender, s->txn_device_id, s->txn_id, event_id, err) ==
+            SY_OK) {
+        sy_db_rollback(db);
+        return SY_OK;
+    }
+    if (write_event(&w, s, event_id, err) != SY_OK || sy_db_commit(db, err) != SY_OK)
+        goto fail;
+    return SY_OK;
+fail:
+    sy_db_rollback(db);
+    return err->code;
+}
+
+/* m.room.create content: the caller's extras, the version, and the creator before v11. */
+static struct json_object *
+create_content(struct sy_arena *a, const struct sy_room_version *v, const struct sy_room_create *c)
+{
+    struct json_object *o = sy_json_new_object(a);
+
+    if (c->create_content != NULL) {
+        json_object_object_foreach(c->create_content, key, val)
+            json_object_object_add(o, key, json_object_get(val));
+    }
+    if (!v->msc2175_implicit_creator)
+        json_object_object_add(o, "creator", json_object_new_string(c->creator));
+    else
+        json_object_object_del(o, "creator");
+    json_object_object_add(o, "room_version", json_object_new_string(v->id));
+    return o;
+}
+
+/* The creator's join carries their profile, as every join does. */
+static struct json_object *
+join_content(struct writer *w, const char *user_id)
+{
+    struct json_object *o = sy_json_new_object(w->a);
+    struct sy_error ignored = {0};
+    struct sy_user u;
+
+    json_object_object_add(o, "membership", json_object_new_string("join"));
+    if (sy_db_user_get(w->db, w->a, user_id, &u, &ignored) == SY_OK) {
+        if (u.displayname != NULL)
+            json_object_object_add(o, "displayname", json_object_new_string(u.displayname));
+        if (u.avatar_url != NULL)
+            json_object_object_add(o, "avatar_url", json_object_new_string(u.avatar_url));
+    }
+    return o;
+}
+
+static int
+write_create(struct writer *w, const struct sy_room_create *c, struct sy_error *err)
+{
+    struct sy_room_send s = {.sender = c->creator, .type = "m.room.create", .state_key = ""};
+    const char *event_id;
+    struct sy_event *draft;
+
+    s.content = create_content(w->a, w->v, c);
+    /* The room ID comes first: random, or (v12) the create event's own hash. */
+    if (w->v->room_id_is_create_hash) {
+        if (build(w, &s, NULL, 0, &draft, err) != SY_OK)
+            return err->code;
+        w->room_id = draft->room_id;
+    } else {
+        w->room_id = sy_arena_printf(w->a, "!%s:%s", sy_rand_string(w->a, 18, SY_RAND_ALNUM),
+                                     w->node->cfg->server_name);
+    }
+    s.room_id = w->room_id;
+    if (sy_db_room_insert(w->db, w->room_id, w->v->id, c->creator, sy_now_ms(), err) != SY_OK)
+        return err->code;
+    return write_event(w, &s, &event_id, err);
+}
+
+int
+sy_room_create(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
+               const struct sy_room_create *c, const char **room_id, struct sy_error *err)
+{
+    struct writer w = {.db = db, .a = a, .node = node, .depth = 1};
+    const char *version = c->version ? c->version : node->cfg->default_room_version;
+    struct sy_room_send join = {.sender = c->creator, .type = "m.room.member"};
+    const char *event_id;
+
+    w.v = sy_room_version_get(version);
+    if (w.v == NULL)
+        return sy_error_set(err, SY_EINVAL, 400, "M_UNSUPPORTED_ROOM_VERSION",
+                            "room version %s is not supported", version);
+    w.state = sy_room_state_new(a, db, w.v);
+    if (sy_db_begin(db, err) != SY_OK)
+        return err->code;
+    if (write_create(&w, c, err) != SY_OK)
+        goto fail;
+    join.room_id = w.room_id;
+    join.state_key = c->creator;
+    join.content = join_content(&w, c->creator);
+    if (write_event(&w, &join, &event_id, err) != SY_OK)
+        goto fail;
+    for (size_t i = 0; i < c->n_events; i++) {
+        struct sy_room_send s = {
+            .room_id = w.room_id,
+            .sender = c->creator,
+            .type = c->events[i].type,
+            .state_key = c->events[i].state_key ? c->events[i].state_key : "",
+            .content = c->events[i].content,
+        };
+
+        if (check_send(&s, err) != SY_OK || write_event(&w, &s, &event_id, err) != SY_OK)
+            goto fail;
+    }
+    if (sy_db_commit(db, err) != SY_OK)
+        goto fail;
+    *room_id = w.room_id;
+    return SY_OK;
+fail:
+    sy_db_rollback(db);
+    return err->code;
+}

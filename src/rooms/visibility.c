@@ -1,0 +1,131 @@
+/*
+ * rooms/visibility.c -- history visibility over stored state.
+ */
+#include <string.h>
+
+#include "db/events.h"
+#include "db/state.h"
+#include "json/json.h"
+#include "rooms/visibility.h"
+#include "util/arena.h"
+#include "util/err.h"
+
+/* content.<field> of a stored event, or NULL. */
+static const char *
+stored_field(struct sy_db *db, struct sy_arena *a, const char *event_id, const char *field)
+{
+    struct sy_error err = {0};
+    struct sy_db_event row;
+    struct json_object *o;
+
+    if (event_id == NULL || sy_db_event_get(db, a, event_id, &row, &err) != SY_OK ||
+        sy_json_parse(a, row.client_json, strlen(row.client_json), 64, &o, &err) != SY_OK)
+        return NULL;
+    return sy_json_get_str(sy_json_get_obj(o, "content"), field);
+}
+
+static const char *
+history_visibility(struct sy_db *db, struct sy_arena *a, const char *event_id)
+{
+    const char *hv = stored_field(db, a, event_id, "history_visibility");
+
+    /* The spec's default when the event is absent or unreadable. */
+    return hv != NULL ? hv : "shared";
+}
+
+/* The user's membership in a state group ("leave" when absent). */
+static int
+membership_in_group(struct sy_db *db, struct sy_arena *a, int64_t group, const char *user_id,
+                    const char **membership, struct sy_error *err)
+{
+    const char *id;
+
+    if (sy_db_state_group_lookup(db, a, group, "m.room.member", user_id, &id, err) != SY_OK)
+        return err->code;
+    *membership = stored_field(db, a, id, "membership");
+    if (*membership == NULL)
+        *membership = "leave";
+    return SY_OK;
+}
+
+/* shared: visible to current members, and to former members for events before they left. */
+static int
+shared_visible(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *ev,
+               const char *user_id, struct sy_error *err)
+{
+    const char *membership, *member_event;
+    struct sy_db_event left;
+
+    if (sy_db_membership(db, a, ev->room_id, user_id, &membership, &member_event, err) != SY_OK)
+        return err->code;
+    if (membership == NULL)
+        return 0;
+    if (strcmp(membership, "join") == 0)
+        return 1;
+    if (strcmp(membership, "leave") != 0 && strcmp(membership, "ban") != 0)
+        return 0;
+    if (sy_db_event_get(db, a, member_event, &left, err) != SY_OK)
+        return err->code;
+    if (ev->stream_ordering >= left.stream_ordering)
+        return 0;
+    return sy_db_was_joined(db, ev->room_id, user_id, left.stream_ordering, err);
+}
+
+int
+sy_visibility_event(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *ev,
+                    const char *user_id, struct sy_error *err)
+{
+    const char *hv_id, *hv, *membership = NULL;
+
+    if (ev->rejected != NULL)
+        return 0;
+    if (sy_db_state_group_lookup(db, a, ev->state_after, "m.room.history_visibility", "",
+                                 &hv_id, err) != SY_OK ||
+        membership_in_group(db, a, ev->state_after, user_id, &membership, err) != SY_OK)
+        return err->code;
+    hv = history_visibility(db, a, hv_id);
+    if (strcmp(hv, "world_readable") == 0 || strcmp(membership, "join") == 0)
+        return 1;
+    if (strcmp(hv, "invited") == 0 && strcmp(membership, "invite") == 0)
+        return 1;
+    if (strcmp(hv, "shared") == 0)
+        return shared_visible(db, a, ev, user_id, err);
+    return 0;
+}
+
+int
+sy_visibility_state(struct sy_db *db, struct sy_arena *a, const char *room_id,
+                    const char *user_id, int *current, int64_t *group, struct sy_error *err)
+{
+    const char *membership, *member_event, *hv_id;
+    struct sy_db_event row;
+    int was;
+
+    *current = 0;
+    *group = 0;
+    if (sy_db_membership(db, a, room_id, user_id, &membership, &member_event, err) != SY_OK)
+        return err->code;
+    if (membership != NULL && strcmp(membership, "join") == 0) {
+        *current = 1;
+        return SY_OK;
+    }
+    if (membership != NULL && (strcmp(membership, "leave") == 0 || strcmp(membership, "ban") == 0)) {
+        if (sy_db_event_get(db, a, member_event, &row, err) != SY_OK)
+            return err->code;
+        was = sy_db_was_joined(db, room_id, user_id, row.stream_ordering, err);
+        if (was < 0)
+            return was;
+        if (was) {
+            *group = row.state_after;
+            return SY_OK;
+        }
+    }
+    if (sy_db_current_state_get(db, a, room_id, "m.room.history_visibility", "", &hv_id, err) !=
+        SY_OK)
+        return err->code;
+    if (strcmp(history_visibility(db, a, hv_id), "world_readable") == 0) {
+        *current = 1;
+        return SY_OK;
+    }
+    return sy_err_forbidden(err, "you are not a member of this room");
+}
