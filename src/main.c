@@ -24,11 +24,15 @@
 #include "http/route.h"
 #include "http/server.h"
 #include "node.h"
+#include "rooms/cache.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/time.h"
 
 #define SHUTDOWN_GRACE_MS 10000
+/* Hot room data: signed events by ID and current state per room. */
+#define ROOM_EVENT_CACHE_BYTES (16u << 20)
+#define ROOM_STATE_CACHE_BYTES (16u << 20)
 
 struct daemon {
     struct sy_node node;
@@ -162,6 +166,7 @@ setup_node(struct daemon *d)
     d->node.rl_query_ip =
         sy_ratelimiter_new(cfg->rl_register.per_second * 10, cfg->rl_register.burst * 10);
     d->node.started_ms = sy_now_ms();
+    sy_room_cache_init(ROOM_EVENT_CACHE_BYTES, ROOM_STATE_CACHE_BYTES);
 }
 
 static void
@@ -173,6 +178,7 @@ teardown(struct daemon *d)
     if (d->drain_timer != NULL)
         event_free(d->drain_timer);
     sy_router_free(d->node.router);
+    sy_room_cache_free();
     sy_ratelimiter_free(d->node.rl_login_ip);
     sy_ratelimiter_free(d->node.rl_login_user);
     sy_ratelimiter_free(d->node.rl_register_ip);

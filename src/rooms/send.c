@@ -13,6 +13,7 @@
 #include "json/json.h"
 #include "node.h"
 #include "rooms/auth.h"
+#include "rooms/cache.h"
 #include "rooms/event.h"
 #include "rooms/persist.h"
 #include "rooms/room.h"
@@ -115,8 +116,10 @@ open_room(struct writer *w, const char *room_id, struct sy_error *err)
         return sy_err_internal(err, "room %s has unsupported version %s", room_id, room.version);
     w->state = sy_room_state_new(w->a, w->db, w->v);
     w->state_group = room.current_state_group;
-    if (sy_room_state_load_current(w->state, room_id, err) != SY_OK ||
-        sy_db_extremities(w->db, w->a, room_id, &w->prev, &w->n_prev, &max_depth, err) != SY_OK)
+    if (!sy_room_cache_state(room_id, w->state_group, w->state) &&
+        sy_room_state_load_current(w->state, room_id, err) != SY_OK)
+        return err->code;
+    if (sy_db_extremities(w->db, w->a, room_id, &w->prev, &w->n_prev, &max_depth, err) != SY_OK)
         return err->code;
     w->depth = max_depth + 1;
     return SY_OK;
@@ -155,6 +158,7 @@ sy_room_send_event(struct sy_db *db, struct sy_arena *a, const struct sy_node *n
     }
     if (write_event(&w, s, event_id, err) != SY_OK || sy_db_commit(db, err) != SY_OK)
         goto fail;
+    sy_room_cache_put_state(w.room_id, w.state_group, w.state);
     return SY_OK;
 fail:
     sy_db_rollback(db);
@@ -257,6 +261,7 @@ sy_room_create(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
     }
     if (sy_db_commit(db, err) != SY_OK)
         goto fail;
+    sy_room_cache_put_state(w.room_id, w.state_group, w.state);
     *room_id = w.room_id;
     return SY_OK;
 fail:

@@ -6,6 +6,7 @@
 #include "db/events.h"
 #include "db/state.h"
 #include "json/json.h"
+#include "rooms/cache.h"
 #include "rooms/event.h"
 #include "rooms/state.h"
 #include "util/arena.h"
@@ -122,9 +123,17 @@ sy_room_state_load_event(struct sy_room_state *st, const char *event_id)
     struct sy_db_event row;
     struct json_object *json;
     struct sy_event *ev;
+    const char *text = sy_room_cache_event(event_id, st->a);
 
-    if (sy_db_event_get(st->db, st->a, event_id, &row, &err) != SY_OK ||
-        sy_json_parse(st->a, row.pdu_json, strlen(row.pdu_json), 128, &json, &err) != SY_OK ||
+    if (text == NULL) {
+        if (sy_db_event_get(st->db, st->a, event_id, &row, &err) != SY_OK) {
+            sy_log(SY_LOG_ERROR, "could not load event %s: %s", event_id, err.log_detail);
+            return NULL;
+        }
+        text = row.pdu_json;
+        sy_room_cache_put_event(event_id, text);
+    }
+    if (sy_json_parse(st->a, text, strlen(text), 128, &json, &err) != SY_OK ||
         sy_event_parse(st->a, st->v, json, &ev, &err) != SY_OK) {
         sy_log(SY_LOG_ERROR, "could not load state event %s: %s %s", event_id, err.msg,
                err.log_detail);
