@@ -23,6 +23,9 @@ SY_ROUTES(sy_admin_register_routes);
 SY_ROUTES(sy_client_room_events_routes);
 SY_ROUTES(sy_client_room_members_routes);
 SY_ROUTES(sy_client_reports_routes);
+SY_ROUTES(sy_client_createroom_routes);
+SY_ROUTES(sy_client_membership_routes);
+SY_ROUTES(sy_client_aliases_routes);
 
 /* The node's router over all route tables; the caller frees it with sy_router_free(). */
 struct sy_router *sy_api_router_new(void);

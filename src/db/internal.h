@@ -26,6 +26,7 @@ extern const struct sy_stmt sy_db_devices_stmts[];
 extern const struct sy_stmt sy_db_tokens_stmts[];
 extern const struct sy_stmt sy_db_uia_stmts[];
 extern const struct sy_stmt sy_db_regtokens_stmts[];
+extern const struct sy_stmt sy_db_aliases_stmts[];
 extern const struct sy_stmt sy_db_reports_stmts[];
 extern const struct sy_stmt sy_db_rooms_stmts[];
 extern const struct sy_stmt sy_db_events_stmts[];
