@@ -251,6 +251,45 @@ errcode_is($st, $b, 403, 'M_FORBIDDEN', 'GET /state by a non-member');
 ($st, $b) = get_state($carol, $room, 'm.room.topic');
 errcode_is($st, $b, 403, 'M_FORBIDDEN', 'GET /state/m.room.topic by a non-member');
 
+# --- member events through the state API -----------------------------------------
+($st, $b) = put_state($carol, $room, 'm.room.member', $carol->{user_id}, { membership => 5 });
+errcode_is($st, $b, 400, 'M_BAD_JSON', 'member event with a non-string membership');
+($st, $b) = put_state($carol, $room, 'm.room.member', $carol->{user_id}, {});
+errcode_is($st, $b, 400, 'M_BAD_JSON', 'member event without membership');
+($st, $b) = $node->put("$C/profile/" . enc($carol->{user_id}) . '/displayname',
+    { displayname => 'Carol C' }, token => $carol->{access_token});
+is($st, 200, 'carol sets a display name');
+($st, $b) = put_state($carol, $room, 'm.room.member', $carol->{user_id},
+    { membership => 'join' });
+is($st, 200, 'carol joins through the state API: 200') or diag explain $b;
+($st, $b) = get_state($alice, $room, 'm.room.member', $carol->{user_id});
+is_deeply($b, { membership => 'join', displayname => 'Carol C' },
+    '... her member event carries her profile, as a /join would');
+($st, $b) = put_state($carol, $room, 'm.room.member', $bob->{user_id},
+    { membership => 'leave' });
+errcode_is($st, $b, 403, 'M_FORBIDDEN', 'carol (power 0) kicks bob through the state API');
+($st, $b) = put_state($carol, $room, 'm.room.member', $carol->{user_id},
+    { membership => 'leave' });
+is($st, 200, 'carol leaves through the state API: 200') or diag explain $b;
+
+# --- m.room.canonical_alias is checked against the alias directory -------------------
+my $alias = '#lobby:' . $node->server_name;
+($st, $b) = $node->put("$C/directory/room/" . enc($alias), { room_id => $room },
+    token => $alice->{access_token});
+is($st, 200, 'alias created') or diag explain $b;
+($st, $b) = put_state($alice, $room, 'm.room.canonical_alias', '', { alias => $alias });
+is($st, 200, 'canonical alias pointing to the room: 200') or diag explain $b;
+($st, $b) = put_state($alice, $room, 'm.room.canonical_alias', '',
+    { alias => '#nowhere:' . $node->server_name });
+errcode_is($st, $b, 400, 'M_BAD_ALIAS', 'canonical alias that does not exist');
+($st, $b) = put_state($alice, $room, 'm.room.canonical_alias', '',
+    { alias => $alias, alt_aliases => ['not an alias'] });
+errcode_is($st, $b, 400, 'M_INVALID_PARAM', 'malformed alt alias');
+($st, $b) = get_state($bob, $room, 'm.room.canonical_alias');
+is_deeply($b, { alias => $alias }, '... the refused ones changed nothing');
+($st, $b) = put_state($alice, $room, 'm.room.canonical_alias', '', {});
+is($st, 200, 'removing the canonical alias: 200') or diag explain $b;
+
 # --- a guest ------------------------------------------------------------------
 ($st, $b) = $node->post("$C/register?kind=guest", {});
 my $guest = $b;

@@ -172,6 +172,19 @@ is_deeply(membership_map($b->{chunk}), { $alice->{user_id} => 'join',
     $carol->{user_id} => 'join' }, '?not_membership=leave');
 ($st, $b) = members($alice, $room, 'not_membership=join');
 is_deeply(membership_map($b->{chunk}), { $bob->{user_id} => 'leave' }, '?not_membership=join');
+# Both filters together are an "or" (spec): is join, or is not leave / not join.
+($st, $b) = members($alice, $room, 'membership=leave&not_membership=join');
+is_deeply(membership_map($b->{chunk}), { $bob->{user_id} => 'leave' },
+    '?membership=leave&not_membership=join');
+($st, $b) = members($alice, $room, 'membership=join&not_membership=leave');
+is_deeply(membership_map($b->{chunk}), { $alice->{user_id} => 'join',
+    $carol->{user_id} => 'join' }, '?membership=join&not_membership=leave');
+($st, $b) = members($alice, $room, 'membership=join&not_membership=ban');
+is_deeply(membership_map($b->{chunk}), { $alice->{user_id} => 'join',
+    $bob->{user_id} => 'leave', $carol->{user_id} => 'join' },
+    '?membership=join&not_membership=ban: bob\'s leave is not a ban');
+($st, $b) = members($alice, $room, 'membership=leave&not_membership=leave');
+is(scalar @{ $b->{chunk} }, 3, '?membership=leave&not_membership=leave: everyone');
 ($st, $b) = members($alice, $room, 'membership=joined');
 errcode_is($st, $b, 400, 'M_INVALID_PARAM', '?membership=joined (not a membership)');
 ($st, $b) = members($alice, $room, 'not_membership=x');
@@ -219,6 +232,31 @@ is_deeply($b->{joined_rooms}, [], '... none for carol, who left');
 is_deeply([sort @{ $b->{joined_rooms} }], [sort $room, $jroom], '... bob\'s two');
 ($st, $b) = $node->get("$C/joined_rooms");
 errcode_is($st, $b, 401, 'M_MISSING_TOKEN', '/joined_rooms without a token');
+
+# --- guests: reading endpoints are on the spec's guest list, the lists are not ----------
+($st, $b) = $node->post("$C/register?kind=guest", {});
+is($st, 200, 'a guest registers') or diag explain $b;
+my $guest = $b;
+($st, $b) = $node->get("$C/joined_rooms", token => $guest->{access_token});
+errcode_is($st, $b, 403, 'M_GUEST_ACCESS_FORBIDDEN', '/joined_rooms by a guest');
+($st, $b) = $node->get("$C/rooms/" . enc($room) . '/joined_members',
+    token => $guest->{access_token});
+errcode_is($st, $b, 403, 'M_GUEST_ACCESS_FORBIDDEN', '/joined_members by a guest');
+($st, $b) = $node->get("$C/rooms/" . enc($room) . '/state', token => $guest->{access_token});
+errcode_is($st, $b, 403, 'M_FORBIDDEN', '/state by a guest outside the room: the room decides');
+($st, $b) = members($guest, $room);
+errcode_is($st, $b, 403, 'M_FORBIDDEN', '/members by a guest outside the room: the room decides');
+set_state_ok($alice, $room, 'm.room.history_visibility', '',
+    { history_visibility => 'world_readable' }, 'the room becomes world_readable');
+($st, $b) = $node->get("$C/rooms/" . enc($room) . '/state/m.room.topic',
+    token => $guest->{access_token});
+is($st, 200, 'a guest reads the topic of a world_readable room') or diag explain $b;
+is($b->{topic}, 'topic after bob left', '... the current topic');
+my $public_msg = send_msg($alice, $room, 'for everyone');
+($st, $b) = get_event($guest, $room, $public_msg);
+is($st, 200, '... and an event sent while world_readable') or diag explain $b;
+($st, $b) = get_event($guest, $room, $after_leave);
+errcode_is($st, $b, 404, 'M_NOT_FOUND', '... but not one sent while shared');
 
 is($node->stop, 0, 'clean exit');
 done_testing;

@@ -10,6 +10,8 @@
  */
 #include <string.h>
 
+#include "api/client/aliases.h"
+#include "api/client/membership.h"
 #include "api/routes.h"
 #include "config.h"
 #include "http/reply.h"
@@ -98,10 +100,39 @@ put_send(struct sy_req *req)
     send_and_reply(req, &s);
 }
 
+/*
+ * A member event through the state API goes the way /join, /invite, /leave
+ * ... go (as in Synapse): membership must be a string, and a join, invite
+ * or knock gets the target's profile unless the content sets it.
+ */
+static void
+put_member(struct sy_req *req, const char *room_id, const char *target,
+           struct json_object *content)
+{
+    struct sy_error err = {0};
+    struct json_object *resp;
+    const char *membership = sy_json_get_str(content, "membership");
+    const char *event_id;
+
+    if (membership == NULL) {
+        sy_reply_error(req, 400, "M_BAD_JSON", "membership must be a string");
+        return;
+    }
+    if (sy_client_member_send(req, room_id, target, membership, NULL, content, &event_id,
+                              &err) != SY_OK) {
+        sy_reply_sy_error(req, &err);
+        return;
+    }
+    resp = sy_json_new_object(req->arena);
+    json_object_object_add(resp, "event_id", json_object_new_string(event_id));
+    sy_reply_json(req, 200, resp);
+}
+
 /* PUT /rooms/{roomId}/state/{eventType}[/{stateKey}] */
 static void
 put_state(struct sy_req *req)
 {
+    struct sy_error err = {0};
     struct sy_room_send s = {0};
     struct json_object *content;
 
@@ -113,8 +144,15 @@ put_state(struct sy_req *req)
     if ((content = sy_req_json_or_reply(req)) == NULL ||
         check_type_and_key_or_reply(req, s.type, s.state_key) != SY_OK)
         return;
-    /* m.room.canonical_alias: the aliases module's validator belongs here once it exists
-     * (api/client/aliases.h, sy_aliases_validate_canonical). */
+    if (strcmp(s.type, "m.room.member") == 0) {
+        put_member(req, s.room_id, s.state_key, content);
+        return;
+    }
+    if (strcmp(s.type, "m.room.canonical_alias") == 0 &&
+        sy_aliases_validate_canonical(req->db, req->arena, s.room_id, content, &err) != SY_OK) {
+        sy_reply_sy_error(req, &err);
+        return;
+    }
     s.sender = req->user_id;
     s.content = content;
     send_and_reply(req, &s);

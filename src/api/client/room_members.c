@@ -62,6 +62,17 @@ get_members(struct sy_req *req)
     if (membership_query_or_reply(req, "membership", &membership) != SY_OK ||
         membership_query_or_reply(req, "not_membership", &not_membership) != SY_OK)
         return;
+    /*
+     * Together the two filters are an "or" (spec): is 'membership' or is not
+     * 'not_membership'.  Every event that is 'membership' is also not
+     * 'not_membership' unless the two are equal, when everything matches.
+     * (Synapse applies both; the spec is explicit, so it wins.)
+     */
+    if (membership != NULL && not_membership != NULL) {
+        if (strcmp(membership, not_membership) == 0)
+            not_membership = NULL;
+        membership = NULL;
+    }
     if (sy_room_members(req->db, req->arena, sy_req_param(req, "roomId"), req->user_id, NULL,
                         membership, not_membership, &events, &n, &err) != SY_OK) {
         sy_reply_sy_error(req, &err);
