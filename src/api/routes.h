@@ -26,6 +26,11 @@ SY_ROUTES(sy_client_reports_routes);
 SY_ROUTES(sy_client_createroom_routes);
 SY_ROUTES(sy_client_membership_routes);
 SY_ROUTES(sy_client_aliases_routes);
+SY_ROUTES(sy_client_directory_routes);
+SY_ROUTES(sy_client_hierarchy_routes);
+SY_ROUTES(sy_client_upgrade_routes);
+SY_ROUTES(sy_client_search_routes);
+SY_ROUTES(sy_client_userdir_routes);
 
 /* The node's router over all route tables; the caller frees it with sy_router_free(). */
 struct sy_router *sy_api_router_new(void);
