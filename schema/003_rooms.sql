@@ -33,6 +33,7 @@ CREATE TABLE events (
     rejected         text,                -- reason, or NULL when accepted
     txn_user         text,                -- the local sender's transaction id, for echoing
     txn_device       text,
+    txn_kind         text,                -- the endpoint the transaction id belongs to
     txn_id           text,
     search_vector    tsvector
 );
@@ -42,7 +43,9 @@ CREATE INDEX events_members ON events (room_id, state_key, stream_ordering)
     WHERE type = 'm.room.member';
 CREATE INDEX events_redacts ON events (redacts) WHERE redacts IS NOT NULL;
 CREATE INDEX events_search ON events USING gin (search_vector) WHERE search_vector IS NOT NULL;
-CREATE UNIQUE INDEX events_txn ON events (txn_user, txn_device, txn_id) WHERE txn_id IS NOT NULL;
+-- A transaction ID is scoped to one device, one room and one endpoint.
+CREATE UNIQUE INDEX events_txn ON events (txn_user, txn_device, room_id, txn_kind, txn_id)
+    WHERE txn_id IS NOT NULL;
 
 CREATE TABLE event_edges (
     event_id       text NOT NULL,

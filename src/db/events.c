@@ -26,10 +26,10 @@ const struct sy_stmt sy_db_events_stmts[] = {
     {"events_insert",
      "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, "
      "origin_server_ts, pdu_json, client_json, redacts, state_before, state_after, rejected, "
-     "txn_user, txn_device, txn_id, search_vector, membership) VALUES ($1, $2, $3, $4, $5, $6, "
-     "$7, $8, $9, $10, $11, nullif($12, '0')::bigint, nullif($13, '0')::bigint, $14, $15, $16, "
-     "$17, CASE WHEN $18::text IS NULL THEN NULL ELSE to_tsvector('simple', $18::text) END, "
-     "$19)"},
+     "txn_user, txn_device, txn_id, search_vector, membership, txn_kind) VALUES ($1, $2, $3, "
+     "$4, $5, $6, $7, $8, $9, $10, $11, nullif($12, '0')::bigint, nullif($13, '0')::bigint, $14, "
+     "$15, $16, $17, CASE WHEN $18::text IS NULL THEN NULL ELSE to_tsvector('simple', $18::text) "
+     "END, $19, $20)"},
     {"events_insert_edges", "INSERT INTO event_edges (event_id, prev_event_id) "
                             "SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING"},
     {"events_insert_auth", "INSERT INTO event_auth (event_id, auth_event_id) "
@@ -38,7 +38,7 @@ const struct sy_stmt sy_db_events_stmts[] = {
     {"events_get_many", "SELECT " EVENT_COLS " FROM events WHERE event_id = ANY($1::text[]) "
                         "ORDER BY type, state_key, stream_ordering"},
     {"events_by_txn", "SELECT event_id FROM events WHERE txn_user = $1 AND txn_device = $2 "
-                      "AND txn_id = $3"},
+                      "AND room_id = $3 AND txn_kind = $4 AND txn_id = $5"},
     {"events_set_redacted", "UPDATE events SET redacted_by = $2, client_json = $3 "
                             "WHERE event_id = $1"},
     {"events_extremities", "SELECT f.event_id, e.depth FROM forward_extremities f "
@@ -92,7 +92,7 @@ sy_db_event_insert(struct sy_db *db, const struct sy_db_event *ev, const char *c
 {
     char so[24], depth[24], ts[24], before[24], after[24];
     struct sy_arena *a = sy_arena_new();
-    const char *p[19];
+    const char *p[20];
     int rc;
 
     snprintf(so, sizeof(so), "%lld", (long long)ev->stream_ordering);
@@ -105,7 +105,8 @@ sy_db_event_insert(struct sy_db *db, const struct sy_db_event *ev, const char *c
     p[10] = ev->redacts, p[11] = before, p[12] = after, p[13] = ev->rejected;
     p[14] = ev->txn_user, p[15] = ev->txn_device, p[16] = ev->txn_id, p[17] = ev->search_text;
     p[18] = ev->membership;
-    rc = exec_void(db, "events_insert", 19, p, err);
+    p[19] = ev->txn_kind;
+    rc = exec_void(db, "events_insert", 20, p, err);
     if (rc == SY_OK && n_prev > 0) {
         const char *e[2] = {ev->event_id, sy_db_text_array(a, prev, n_prev)};
 
@@ -188,10 +189,11 @@ sy_db_events_get_many(struct sy_db *db, struct sy_arena *a, const char *const *i
 
 int
 sy_db_event_by_txn(struct sy_db *db, struct sy_arena *a, const char *user, const char *device,
-                   const char *txn_id, const char **event_id, struct sy_error *err)
+                   const char *room_id, const char *kind, const char *txn_id,
+                   const char **event_id, struct sy_error *err)
 {
-    const char *p[3] = {user, device, txn_id};
-    PGresult *res = sy_db_exec(db, "events_by_txn", 3, p, err);
+    const char *p[5] = {user, device, room_id, kind, txn_id};
+    PGresult *res = sy_db_exec(db, "events_by_txn", 5, p, err);
     int rc = SY_OK;
 
     if (res == NULL)

@@ -30,7 +30,7 @@ struct sy_db_event {
     int64_t state_before; /* 0 when none */
     int64_t state_after;
     const char *rejected;
-    const char *txn_user, *txn_device, *txn_id;
+    const char *txn_user, *txn_device, *txn_kind, *txn_id;
     const char *search_text; /* text to index for full-text search, or NULL (insert only) */
 };
 
@@ -53,9 +53,10 @@ int sy_db_event_get(struct sy_db *db, struct sy_arena *a, const char *event_id,
 /* The events with these IDs that exist, ordered by (type, state_key); *out in 'a'. */
 int sy_db_events_get_many(struct sy_db *db, struct sy_arena *a, const char *const *ids, size_t n,
                           struct sy_db_event **out, size_t *n_out, struct sy_error *err);
-/* The event a (user, device, txn id) already sent, or SY_ENOTFOUND. */
+/* The event (user, device) already sent in room_id with this endpoint kind and txn id. */
 int sy_db_event_by_txn(struct sy_db *db, struct sy_arena *a, const char *user, const char *device,
-                       const char *txn_id, const char **event_id, struct sy_error *err);
+                       const char *room_id, const char *kind, const char *txn_id,
+                       const char **event_id, struct sy_error *err);
 /* Mark 'event_id' redacted by 'redaction_id' and store its redacted client JSON. */
 int sy_db_event_set_redacted(struct sy_db *db, const char *event_id, const char *redaction_id,
                              const char *client_json, struct sy_error *err);

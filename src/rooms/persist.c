@@ -85,6 +85,7 @@ sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int6
     row.redacts = ev->redacts;
     row.txn_user = p->txn_user;
     row.txn_device = p->txn_device;
+    row.txn_kind = p->txn_kind;
     row.txn_id = p->txn_id;
     row.search_text = sy_format_search_text(ev);
     if (sy_event_canonical(a, ev, &row.pdu_json, &len, err) != SY_OK ||

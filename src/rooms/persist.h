@@ -19,7 +19,8 @@ struct sy_persist {
     const struct sy_event *ev;
     struct sy_room_state *state; /* the state before ev; becomes the state after it */
     int64_t state_group;         /* group of 'state' (0: none yet); updated to the group after */
-    const char *txn_user, *txn_device, *txn_id; /* idempotency key of a local send, or NULLs */
+    /* idempotency key of a local send (kind: "send" or "redact"), or NULLs */
+    const char *txn_user, *txn_device, *txn_kind, *txn_id;
 };
 
 /*

@@ -63,20 +63,3 @@ sy_room_redaction_check_state(struct sy_db *db, struct sy_arena *a, struct sy_ro
         return sy_err_forbidden(err, "you do not have permission to redact this event");
     return SY_OK;
 }
-
-int
-sy_room_redaction_check(struct sy_db *db, struct sy_arena *a, const char *room_id,
-                        const char *sender, const char *target_id, struct sy_error *err)
-{
-    struct sy_room_info info;
-    struct sy_room_state *st;
-
-    if (sy_room_get(db, a, room_id, &info, err) != SY_OK)
-        return err->code;
-    if (info.version == NULL)
-        return sy_err_internal(err, "room %s has an unsupported version", room_id);
-    st = sy_room_state_new(a, db, info.version);
-    if (sy_room_state_load_current(st, room_id, err) != SY_OK)
-        return err->code;
-    return sy_room_redaction_check_state(db, a, st, room_id, sender, target_id, err);
-}

@@ -18,19 +18,15 @@ struct sy_error;
 struct sy_room_state;
 
 /*
- * Check that 'sender' may redact 'target_id' in room_id, against the
- * room's current state.  0 when allowed: the sender has the redact level
- * (even for an event this node does not have), or sent the target.
- * Otherwise: SY_ENOTFOUND (404 M_NOT_FOUND) for an unknown room, or an
+ * Check that 'sender' may redact 'target_id' in room_id, against the state
+ * 'st' (the send pipeline's, under the room lock).  0 when allowed: the
+ * sender has the redact level (even for an event this node does not have),
+ * or sent the target.  Otherwise: SY_ENOTFOUND (404 M_NOT_FOUND) for an
  * unknown target when the sender lacks the level; SY_EFORBIDDEN (403
  * M_FORBIDDEN) for someone else's event without the level, and for
  * m.room.create and m.room.server_acl events whoever asks; SY_EINVAL (400
  * M_INVALID_PARAM) for an event of another room; SY_EDB.
  */
-int sy_room_redaction_check(struct sy_db *db, struct sy_arena *a, const char *room_id,
-                            const char *sender, const char *target_id, struct sy_error *err);
-
-/* The same against a state the caller holds (the send pipeline, under the room lock). */
 int sy_room_redaction_check_state(struct sy_db *db, struct sy_arena *a, struct sy_room_state *st,
                                   const char *room_id, const char *sender, const char *target_id,
                                   struct sy_error *err);

@@ -53,7 +53,10 @@ struct sy_room_send {
 /*
  * Build, authorise against the current state, persist and notify one local
  * event.  0 and *event_id.  A state event that changes nothing (same
- * content as the current one, same sender) is still sent, as in Synapse.
+ * content and sender as the current one) is not sent: *event_id is the
+ * current one's, as in Synapse.  A redaction must also pass the local
+ * redaction rule (rooms/redact.h).  Transaction IDs are scoped to the
+ * device, the room and the endpoint (redactions apart from other sends).
  */
 int sy_room_send_event(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
                        const struct sy_room_send *s, const char **event_id, struct sy_error *err);

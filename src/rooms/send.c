@@ -16,6 +16,7 @@
 #include "rooms/cache.h"
 #include "rooms/event.h"
 #include "rooms/persist.h"
+#include "rooms/redact.h"
 #include "rooms/room.h"
 #include "rooms/state.h"
 #include "rooms/version.h"
@@ -59,6 +60,37 @@ build(struct writer *w, const struct sy_room_send *s, const char *const *auth, s
     return sy_event_build(w->a, w->v, &f, w->node->cfg->server_name, w->node->key, ev, err);
 }
 
+/* Transaction IDs are scoped per endpoint: /redact's apart from /send's. */
+static const char *
+txn_kind(const struct sy_room_send *s)
+{
+    return s->redacts != NULL ? "redact" : "send";
+}
+
+/*
+ * A state event identical to the current one (same sender, same content)
+ * changes nothing: answer with the current event, as Synapse does.
+ */
+static const char *
+unchanged_state(struct writer *w, const struct sy_room_send *s)
+{
+    const struct sy_event *cur;
+    struct json_object *empty;
+    int same;
+
+    if (s->state_key == NULL)
+        return NULL;
+    cur = sy_room_state_get(w->state, s->type, s->state_key);
+    if (cur == NULL || strcmp(cur->sender, s->sender) != 0)
+        return NULL;
+    if (s->content != NULL)
+        return json_object_equal(cur->content, s->content) ? cur->event_id : NULL;
+    empty = json_object_new_object();
+    same = json_object_equal(cur->content, empty);
+    json_object_put(empty);
+    return same ? cur->event_id : NULL;
+}
+
 /* Build with the auth events the current state selects, check the auth rules, persist. */
 static int
 write_event(struct writer *w, const struct sy_room_send *s, const char **event_id,
@@ -88,6 +120,7 @@ write_event(struct writer *w, const struct sy_room_send *s, const char **event_i
     if (s->txn_id != NULL) {
         p.txn_user = s->sender;
         p.txn_device = s->txn_device_id;
+        p.txn_kind = txn_kind(s);
         p.txn_id = s->txn_id;
     }
     if (sy_room_persist(w->db, w->a, &p, &stream, err) != SY_OK)
@@ -128,10 +161,12 @@ open_room(struct writer *w, const char *room_id, struct sy_error *err)
 static int
 check_send(const struct sy_room_send *s, struct sy_error *err)
 {
-    if (s->type == NULL || s->type[0] == '\0' || strlen(s->type) > 255)
-        return sy_err_invalid(err, "M_INVALID_PARAM", "event type must be 1 to 255 bytes");
+    if (s->type == NULL || s->type[0] == '\0')
+        return sy_err_invalid(err, "M_INVALID_PARAM", "missing event type");
+    if (strlen(s->type) > 255)
+        return sy_error_set(err, SY_ETOOBIG, 413, "M_TOO_LARGE", "event type over 255 bytes");
     if (s->state_key != NULL && strlen(s->state_key) > 255)
-        return sy_err_invalid(err, "M_INVALID_PARAM", "state key must be at most 255 bytes");
+        return sy_error_set(err, SY_ETOOBIG, 413, "M_TOO_LARGE", "state key over 255 bytes");
     if (s->content != NULL && !json_object_is_type(s->content, json_type_object))
         return sy_err_invalid(err, "M_BAD_JSON", "content must be an object");
     return SY_OK;
@@ -151,11 +186,19 @@ sy_room_send_event(struct sy_db *db, struct sy_arena *a, const struct sy_node *n
         goto fail;
     /* A retried transaction ID answers with the event it already made. */
     if (s->txn_id != NULL &&
-        sy_db_event_by_txn(db, a, s->sender, s->txn_device_id, s->txn_id, event_id, err) ==
-            SY_OK) {
+        sy_db_event_by_txn(db, a, s->sender, s->txn_device_id, w.room_id, txn_kind(s), s->txn_id,
+                           event_id, err) == SY_OK) {
         sy_db_rollback(db);
         return SY_OK;
     }
+    if ((*event_id = unchanged_state(&w, s)) != NULL) {
+        sy_db_rollback(db);
+        return SY_OK;
+    }
+    /* Checked under the room lock, against the state the redaction is authorised by. */
+    if (s->redacts != NULL && sy_room_redaction_check_state(db, a, w.state, w.room_id, s->sender,
+                                                            s->redacts, err) != SY_OK)
+        goto fail;
     if (write_event(&w, s, event_id, err) != SY_OK || sy_db_commit(db, err) != SY_OK)
         goto fail;
     sy_room_cache_put_state(w.room_id, w.state_group, w.state);

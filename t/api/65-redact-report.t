@@ -126,10 +126,7 @@ is($b->{redacts} // $b->{content}{redacts}, $bob_msg, '... redacts the target');
 my $shared_msg = $b->{event_id};
 ($st, $b) = redact($bob, $room, $shared_msg, 'shared-txn', {});
 is($st, 200, 'redact with a txn ID already used for a message: 200') or diag explain $b;
-TODO: {
-    local $TODO = 'rooms/send.c looks transaction IDs up by (user, device, txn) only';
-    isnt($b->{event_id}, $shared_msg, '... a redaction event, not the message');
-}
+isnt($b->{event_id}, $shared_msg, '... a redaction event, not the message');
 
 my $carol_msg = send_msg($carol, $room, 'carol says something');
 ($st, $b) = redact($mod, $room, $carol_msg, 'r-mod', { reason => 'moderated' });
