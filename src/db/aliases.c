@@ -58,8 +58,7 @@ sy_db_alias_create(struct sy_db *db, const char *alias, const char *room_id, con
 }
 
 int
-sy_db_alias_set_room(struct sy_db *db, const char *alias, const char *room_id,
-                     struct sy_error *err)
+sy_db_alias_set_room(struct sy_db *db, const char *alias, const char *room_id, struct sy_error *err)
 {
     const char *p[2] = {alias, room_id};
     long rows = 0;
@@ -134,8 +133,7 @@ sy_db_aliases_room_set_public(struct sy_db *db, const char *room_id, int is_publ
 }
 
 int
-sy_db_room_forget(struct sy_db *db, const char *user_id, const char *room_id,
-                  struct sy_error *err)
+sy_db_room_forget(struct sy_db *db, const char *user_id, const char *room_id, struct sy_error *err)
 {
     const char *p[2] = {user_id, room_id};
 

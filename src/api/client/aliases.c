@@ -210,8 +210,8 @@ current_state(struct sy_db *db, struct sy_arena *a, const char *room_id)
 }
 
 struct json_object *
-sy_client_state_content(struct sy_db *db, struct sy_arena *a, const char *room_id,
-                        const char *type, const char *state_key)
+sy_client_state_content(struct sy_db *db, struct sy_arena *a, const char *room_id, const char *type,
+                        const char *state_key)
 {
     struct sy_room_state *st = current_state(db, a, room_id);
     const struct sy_event *ev = st != NULL ? sy_room_state_get(st, type, state_key) : NULL;
@@ -371,7 +371,8 @@ update_canonical_alias(struct sy_req *req, const char *room_id, const char *alia
 
     if (!may_send_canonical_alias(req, room_id))
         return;
-    if ((content = sy_client_state_content(req->db, req->arena, room_id, "m.room.canonical_alias", "")) == NULL)
+    if ((content = sy_client_state_content(req->db, req->arena, room_id, "m.room.canonical_alias",
+                                           "")) == NULL)
         return;
     if ((updated = canonical_without(req->arena, content, alias)) == NULL)
         return;
@@ -381,8 +382,8 @@ update_canonical_alias(struct sy_req *req, const char *room_id, const char *alia
     s.state_key = "";
     s.content = updated;
     if (sy_room_send_event(req->db, req->arena, req->node, &s, &event_id, &err) != SY_OK)
-        sy_log(SY_LOG_WARN, "could not update canonical alias of %s after deleting %s: %s",
-               room_id, alias, err.msg);
+        sy_log(SY_LOG_WARN, "could not update canonical alias of %s after deleting %s: %s", room_id,
+               alias, err.msg);
 }
 
 static void
@@ -445,7 +446,8 @@ get_room_aliases(struct sy_req *req)
         return;
     }
     if (!may_see_room(req, room_id)) {
-        sy_reply_error(req, 403, "M_FORBIDDEN", "You are not in the room and it is not world_readable");
+        sy_reply_error(req, 403, "M_FORBIDDEN",
+                       "You are not in the room and it is not world_readable");
         return;
     }
     if (sy_db_alias_list(req->db, req->arena, room_id, &aliases, &n, &err) != SY_OK) {
@@ -461,14 +463,29 @@ get_room_aliases(struct sy_req *req)
 }
 
 const struct sy_route sy_client_aliases_routes[] = {
-    {.method = SY_PUT, .path = "/_matrix/client/v3/directory/room/{roomAlias}",
-     .resource = SY_RES_CLIENT, .auth = SY_AUTH_USER, .max_body = 4096, .handler = put_alias},
-    {.method = SY_GET, .path = "/_matrix/client/v3/directory/room/{roomAlias}",
-     .resource = SY_RES_CLIENT, .auth = SY_AUTH_OPTIONAL, .guest_ok = 1, .handler = get_alias},
-    {.method = SY_DELETE, .path = "/_matrix/client/v3/directory/room/{roomAlias}",
-     .resource = SY_RES_CLIENT, .auth = SY_AUTH_USER, .handler = delete_alias},
-    {.method = SY_GET, .path = "/_matrix/client/v3/rooms/{roomId}/aliases",
-     .resource = SY_RES_CLIENT, .auth = SY_AUTH_USER, .guest_ok = 1, .handler = get_room_aliases},
+    {.method = SY_PUT,
+     .path = "/_matrix/client/v3/directory/room/{roomAlias}",
+     .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_USER,
+     .max_body = 4096,
+     .handler = put_alias},
+    {.method = SY_GET,
+     .path = "/_matrix/client/v3/directory/room/{roomAlias}",
+     .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_OPTIONAL,
+     .guest_ok = 1,
+     .handler = get_alias},
+    {.method = SY_DELETE,
+     .path = "/_matrix/client/v3/directory/room/{roomAlias}",
+     .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_USER,
+     .handler = delete_alias},
+    {.method = SY_GET,
+     .path = "/_matrix/client/v3/rooms/{roomId}/aliases",
+     .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_USER,
+     .guest_ok = 1,
+     .handler = get_room_aliases},
 };
 const size_t sy_client_aliases_routes_count =
     sizeof(sy_client_aliases_routes) / sizeof(sy_client_aliases_routes[0]);

@@ -49,7 +49,7 @@ struct create_req {
     const char *alias; /* "#lp:server" or NULL */
     const char **invites;
     size_t n_invites;
-    struct json_object *initial_state; /* array as sent, checked */
+    struct json_object *initial_state;    /* array as sent, checked */
     struct json_object *creation_content; /* a copy, owned by the arena */
     struct json_object *pl_override;      /* borrowed from the body or NULL */
 };
@@ -227,8 +227,8 @@ parse_creation_content(struct sy_req *req, struct json_object *body, struct crea
         return sy_err_invalid(err, "M_BAD_JSON", "creation_content must be an object");
     if (cc != NULL && json_object_deep_copy(cc, &copy, NULL) != 0)
         return sy_err_internal(err, "could not copy creation_content");
-    c->creation_content = copy != NULL ? sy_json_own(req->arena, copy)
-                                       : sy_json_new_object(req->arena);
+    c->creation_content =
+        copy != NULL ? sy_json_own(req->arena, copy) : sy_json_new_object(req->arena);
     json_object_object_del(c->creation_content, "creator");
     json_object_object_del(c->creation_content, "room_version");
     if (sy_json_get(c->creation_content, "type") != NULL &&
@@ -445,8 +445,7 @@ build_events(struct sy_arena *a, const struct create_req *c, struct event_list *
     if (initial(c, "m.room.join_rules", "") == NULL)
         push(a, l, "m.room.join_rules", "", one_field(a, "join_rule", join_rule[c->preset]));
     if (initial(c, "m.room.history_visibility", "") == NULL)
-        push(a, l, "m.room.history_visibility", "",
-             one_field(a, "history_visibility", "shared"));
+        push(a, l, "m.room.history_visibility", "", one_field(a, "history_visibility", "shared"));
     if (initial(c, "m.room.guest_access", "") == NULL)
         push(a, l, "m.room.guest_access", "", one_field(a, "guest_access", guest[c->preset]));
 
@@ -547,8 +546,11 @@ fail:
 }
 
 const struct sy_route sy_client_createroom_routes[] = {
-    {.method = SY_POST, .path = "/_matrix/client/v3/createRoom", .resource = SY_RES_CLIENT,
-     .auth = SY_AUTH_USER, .handler = create_room},
+    {.method = SY_POST,
+     .path = "/_matrix/client/v3/createRoom",
+     .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_USER,
+     .handler = create_room},
 };
 const size_t sy_client_createroom_routes_count =
     sizeof(sy_client_createroom_routes) / sizeof(sy_client_createroom_routes[0]);

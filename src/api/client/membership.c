@@ -64,8 +64,8 @@ sy_client_member_send(struct sy_req *req, const char *room_id, const char *targe
                  strcmp(membership, "knock") == 0;
 
     if (extra != NULL) {
-        json_object_object_foreach(extra, k, v) json_object_object_add(content, k,
-                                                                       json_object_get(v));
+        json_object_object_foreach(extra, k, v)
+            json_object_object_add(content, k, json_object_get(v));
     }
     json_object_object_add(content, "membership", json_object_new_string(membership));
     if (reason != NULL)
@@ -280,8 +280,8 @@ post_leave(struct sy_req *req)
         return;
     if (known_room_or_reply(req, room_id) != 0)
         return;
-    if (sy_client_member_send(req, room_id, req->user_id, "leave", reason, NULL, &event_id,
-                              &err) != SY_OK) {
+    if (sy_client_member_send(req, room_id, req->user_id, "leave", reason, NULL, &event_id, &err) !=
+        SY_OK) {
         sy_reply_sy_error(req, &err);
         return;
     }
@@ -343,8 +343,7 @@ act_on_user(struct sy_req *req, const char *action, const char *membership)
         sy_reply_error(req, 403, "M_FORBIDDEN", "The target user is not banned from the room");
         return;
     }
-    if (strcmp(action, "invite") == 0 &&
-        sy_userid_is_local(target, req->node->cfg->server_name)) {
+    if (strcmp(action, "invite") == 0 && sy_userid_is_local(target, req->node->cfg->server_name)) {
         struct sy_user u;
 
         if (sy_db_user_get(req->db, req->arena, target, &u, &err) != SY_OK || u.deactivated) {
@@ -389,8 +388,10 @@ post_unban(struct sy_req *req)
 }
 
 #define MEMBER_ROUTE(m, p, h, g)                                                                   \
-    {.method = (m), .path = (p), .resource = SY_RES_CLIENT, .auth = SY_AUTH_USER,                  \
-     .guest_ok = (g), .max_body = 16 * 1024, .handler = (h)}
+    {                                                                                              \
+        .method = (m), .path = (p), .resource = SY_RES_CLIENT, .auth = SY_AUTH_USER,               \
+        .guest_ok = (g), .max_body = 16 * 1024, .handler = (h)                                     \
+    }
 
 const struct sy_route sy_client_membership_routes[] = {
     MEMBER_ROUTE(SY_POST, "/_matrix/client/v3/join/{roomIdOrAlias}", post_join_any, 1),
