@@ -10,6 +10,8 @@
 #ifndef SY_API_CLIENT_POWER_H
 #define SY_API_CLIENT_POWER_H
 
+#include <stdint.h>
+
 struct sy_arena;
 struct sy_db;
 struct sy_error;
@@ -22,5 +24,13 @@ struct sy_error;
  */
 int sy_client_may_send_state(struct sy_db *db, struct sy_arena *a, const char *room_id,
                              const char *user_id, const char *type, struct sy_error *err);
+
+/*
+ * user_id's power level in room_id's current state, as the auth rules see
+ * it (SY_AUTH_CREATOR_LEVEL for a creator in room version 12).  0 and
+ * *level, SY_ENOTFOUND for an unknown room, SY_EDB.
+ */
+int sy_client_user_level(struct sy_db *db, struct sy_arena *a, const char *room_id,
+                         const char *user_id, int64_t *level, struct sy_error *err);
 
 #endif /* SY_API_CLIENT_POWER_H */

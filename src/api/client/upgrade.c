@@ -28,6 +28,7 @@
 #include "http/req.h"
 #include "json/json.h"
 #include "node.h"
+#include "rooms/auth.h"
 #include "rooms/room.h"
 #include "rooms/version.h"
 #include "userid.h"
@@ -150,19 +151,43 @@ send_state(struct sy_req *req, const char *room_id, const char *type, const char
 }
 
 /*
- * The power levels the new room starts with: the old ones, with the
- * upgrader raised to the highest level any state event or ban needs.
- * *raised says whether they were.  In versions where creators hold
- * infinite power, the creator may not be listed.
+ * The power levels the new room ends with: the old ones, except that in
+ * versions where creators hold infinite power the creator may not be
+ * listed, and that a creator of a version 12 room keeps 100 in an older
+ * version.
  */
 static struct json_object *
-initial_power_levels(struct sy_req *req, const struct sy_room_version *v,
-                     struct json_object *old, int *raised)
+final_power_levels(struct sy_req *req, const struct sy_room_version *v, struct json_object *old,
+                   int was_creator)
 {
-    struct json_object *pl = deep_copy(req->arena, old), *users, *events;
+    struct json_object *pl = deep_copy(req->arena, old), *users;
+
+    if ((users = sy_json_get_obj(pl, "users")) == NULL) {
+        users = json_object_new_object();
+        json_object_object_add(pl, "users", users);
+    }
+    if (v->creators_infinite_power)
+        json_object_object_del(users, req->user_id);
+    else if (was_creator)
+        json_object_object_add(users, req->user_id, json_object_new_int64(100));
+    return pl;
+}
+
+/*
+ * The power levels the new room starts with: the final ones with the
+ * upgrader raised to the highest level any state event or ban needs
+ * (Synapse's clone_existing_room); *raised says whether they were.
+ */
+static struct json_object *
+initial_power_levels(struct sy_req *req, const struct sy_room_version *v, struct json_object *old,
+                     int was_creator, int *raised)
+{
+    struct json_object *pl = final_power_levels(req, v, old, was_creator), *users, *events;
     int64_t needed = pl_int(pl, "state_default", 50), ban = pl_int(pl, "ban", 50), have;
 
     *raised = 0;
+    if (v->creators_infinite_power)
+        return pl;
     if (ban > needed)
         needed = ban;
     if ((events = sy_json_get_obj(pl, "events")) != NULL) {
@@ -174,14 +199,7 @@ initial_power_levels(struct sy_req *req, const struct sy_room_version *v,
                 needed = lvl;
         }
     }
-    if ((users = sy_json_get_obj(pl, "users")) == NULL) {
-        users = json_object_new_object();
-        json_object_object_add(pl, "users", users);
-    }
-    if (v->creators_infinite_power) {
-        json_object_object_del(users, req->user_id);
-        return pl;
-    }
+    users = sy_json_get_obj(pl, "users");
     have = pl_int(users, req->user_id, pl_int(pl, "users_default", 0));
     if (have < needed) {
         json_object_object_add(users, req->user_id, json_object_new_int64(needed));
@@ -287,7 +305,8 @@ post_upgrade(struct sy_req *req)
     const struct sy_room_version *v;
     const char *room_id = sy_req_param(req, "roomId"), *new_version, *new_room;
     size_t n_init = 0;
-    int raised = 0, is_space;
+    int raised = 0, is_space, was_creator;
+    int64_t level;
 
     if ((body = sy_req_json_or_reply(req)) == NULL)
         return;
@@ -301,8 +320,10 @@ post_upgrade(struct sy_req *req)
     if (sy_room_get(req->db, req->arena, room_id, &info, &err) != SY_OK ||
         sy_client_may_send_state(req->db, req->arena, room_id, req->user_id, "m.room.tombstone",
                                  &err) != SY_OK ||
-        load_old_state(req, room_id, &st, &err) != SY_OK)
+        load_old_state(req, room_id, &st, &err) != SY_OK ||
+        sy_client_user_level(req->db, req->arena, room_id, req->user_id, &level, &err) != SY_OK)
         goto fail;
+    was_creator = level == SY_AUTH_CREATOR_LEVEL;
 
     old_create = content_of(find(&st, "m.room.create", ""));
     old_pl = content_of(find(&st, "m.room.power_levels", ""));
@@ -315,7 +336,7 @@ post_upgrade(struct sy_req *req)
         if (content == NULL)
             continue;
         if (i == 0)
-            content = initial_power_levels(req, v, content, &raised);
+            content = initial_power_levels(req, v, content, was_creator, &raised);
         init[n_init].type = copied_types[i];
         init[n_init].state_key = "";
         init[n_init++].content = content;
@@ -367,7 +388,8 @@ post_upgrade(struct sy_req *req)
         goto fail;
 
     if (raised)
-        send_state(req, new_room, "m.room.power_levels", "", deep_copy(req->arena, old_pl));
+        send_state(req, new_room, "m.room.power_levels", "",
+                   final_power_levels(req, v, old_pl, was_creator));
     if (old_pl != NULL)
         restrict_old_room(req, room_id, old_pl);
 
