@@ -44,7 +44,10 @@ build(struct writer *w, const struct sy_room_send *s, const char *const *auth, s
       struct sy_event **ev, struct sy_error *err)
 {
     struct sy_event_fields f = {
-        .room_id = w->room_id,
+        /* A v12 create event has no room ID: the room ID is made from it. */
+        .room_id = w->v->room_id_is_create_hash && strcmp(s->type, "m.room.create") == 0
+                       ? NULL
+                       : w->room_id,
         .sender = s->sender,
         .type = s->type,
         .state_key = s->state_key,

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "db/aliases.h"
 #include "db/events.h"
 #include "db/state.h"
 #include "json/json.h"
@@ -55,6 +56,7 @@ shared_visible(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *e
 {
     const char *membership, *member_event;
     struct sy_db_event left;
+    int forgotten;
 
     if (sy_db_membership(db, a, ev->room_id, user_id, &membership, &member_event, err) != SY_OK)
         return err->code;
@@ -68,6 +70,9 @@ shared_visible(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *e
         return err->code;
     if (ev->stream_ordering >= left.stream_ordering)
         return 0;
+    /* A forgotten room's history is gone for the user. */
+    if ((forgotten = sy_db_room_is_forgotten(db, user_id, ev->room_id, err)) != 0)
+        return forgotten < 0 ? forgotten : 0;
     return sy_db_was_joined(db, ev->room_id, user_id, left.stream_ordering, err);
 }
 
@@ -99,7 +104,7 @@ sy_visibility_state(struct sy_db *db, struct sy_arena *a, const char *room_id,
 {
     const char *membership, *member_event, *hv_id;
     struct sy_db_event row;
-    int was;
+    int was, forgotten = 0;
 
     *current = 0;
     *group = 0;
@@ -115,7 +120,9 @@ sy_visibility_state(struct sy_db *db, struct sy_arena *a, const char *room_id,
         was = sy_db_was_joined(db, room_id, user_id, row.stream_ordering, err);
         if (was < 0)
             return was;
-        if (was) {
+        if (was && (forgotten = sy_db_room_is_forgotten(db, user_id, room_id, err)) < 0)
+            return forgotten;
+        if (was && !forgotten) {
             *group = row.state_after;
             return SY_OK;
         }

@@ -25,7 +25,8 @@ int sy_visibility_event(struct sy_db *db, struct sy_arena *a, const struct sy_db
 /*
  * The state group whose state user_id may see now: 0 with *current set for
  * the live current state (joined, or world_readable), the group after
- * their leave/ban when they were once joined, or SY_EFORBIDDEN.
+ * their leave/ban when they were once joined and have not forgotten the
+ * room, or SY_EFORBIDDEN.
  */
 int sy_visibility_state(struct sy_db *db, struct sy_arena *a, const char *room_id,
                         const char *user_id, int *current, int64_t *group, struct sy_error *err);

@@ -276,10 +276,7 @@ ok(!exists $pl->{users}{ $bob->{user_id} }, 'private_chat: invitee gets no PL en
 ($st, $b) = $node->post("$C/createRoom",
     { room_version => '12', preset => 'trusted_private_chat', invite => [$bob->{user_id}] },
     token => $A);
-TODO: {
-local $TODO = 'rooms/send.c write_create() puts room_id into the v12 create event';
 is($st, 200, 'v12 trusted_private_chat: 200') or diag explain $b;
-}
 if ($st == 200) {
     my $r12 = $b->{room_id};
     $pl = state_content($A, $r12, 'm.room.power_levels');

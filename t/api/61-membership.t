@@ -216,11 +216,8 @@ is($st, 200, 'forget after leaving') or diag explain $b;
 is_deeply($b, {}, 'forget answers {}');
 is(sql("SELECT count(*) FROM room_forgotten WHERE user_id = '$carol->{user_id}' "
     . "AND room_id = '$pub'"), 1, 'forget recorded');
-TODO: {
-    local $TODO = 'room reads (rooms/read.c) do not consult room_forgotten yet';
-    ($st, $b) = $node->get("$C/rooms/$pub/state", token => $Cr);
-    errcode_is($st, $b, 403, 'M_FORBIDDEN', 'state of a forgotten room');
-}
+($st, $b) = $node->get("$C/rooms/$pub/state", token => $Cr);
+errcode_is($st, $b, 403, 'M_FORBIDDEN', 'state of a forgotten room');
 ($st, $b) = $node->post("$C/rooms/$pub/forget", {}, token => $Cr);
 is($st, 200, 'forget twice: 200');
 ($st, $b) = $node->post("$C/rooms/$pub/join", {}, token => $Cr);
