@@ -17,6 +17,7 @@
 #include "util/arena.h"
 #include "util/err.h"
 
+/* clang-format off */
 /* The content of event row 'e', or NULL when jsonb cannot hold it. */
 #define CONTENT "CASE WHEN strpos(e.client_json, '\\u0000') = 0 " \
                 "THEN (e.client_json::jsonb)->'content' END"
@@ -50,6 +51,8 @@
     "'m.room.topic', 'm.room.canonical_alias', 'm.room.avatar', 'm.room.join_rules', "            \
     "'m.room.history_visibility', 'm.room.guest_access', 'm.room.create', "                       \
     "'m.room.encryption')) s "
+
+/* clang-format on */
 
 const struct sy_stmt sy_db_directory_stmts[] = {
     {"dir_room", SUMMARY_SELECT "WHERE r.room_id = $1"},
@@ -105,8 +108,7 @@ read_room(struct sy_arena *a, PGresult *res, int r, struct sy_dir_room *out)
 
 int
 sy_db_dir_public_rooms(struct sy_db *db, struct sy_arena *a, const struct sy_dir_query *q,
-                       struct sy_dir_room **out, size_t *n, int64_t *total,
-                       struct sy_error *err)
+                       struct sy_dir_room **out, size_t *n, int64_t *total, struct sy_error *err)
 {
     char lim[24], off[24];
     const char *p[5];
@@ -137,8 +139,8 @@ sy_db_dir_public_rooms(struct sy_db *db, struct sy_arena *a, const struct sy_dir
 }
 
 int
-sy_db_dir_room(struct sy_db *db, struct sy_arena *a, const char *room_id,
-               struct sy_dir_room *out, struct sy_error *err)
+sy_db_dir_room(struct sy_db *db, struct sy_arena *a, const char *room_id, struct sy_dir_room *out,
+               struct sy_error *err)
 {
     PGresult *res = sy_db_exec(db, "dir_room", 1, &room_id, err);
     int rc = SY_OK;
@@ -168,8 +170,8 @@ sy_db_dir_set_public(struct sy_db *db, const char *room_id, int is_public, struc
 }
 
 int
-sy_db_dir_state_of_type(struct sy_db *db, struct sy_arena *a, const char *room_id,
-                        const char *type, const char ***json, size_t *n, struct sy_error *err)
+sy_db_dir_state_of_type(struct sy_db *db, struct sy_arena *a, const char *room_id, const char *type,
+                        const char ***json, size_t *n, struct sy_error *err)
 {
     const char *p[2] = {room_id, type};
     PGresult *res = sy_db_exec(db, "dir_state_of_type", 2, p, err);

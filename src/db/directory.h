@@ -21,7 +21,7 @@ struct sy_error;
 struct sy_dir_room {
     const char *room_id;
     const char *room_version;
-    int is_public;                  /* published in the room directory */
+    int is_public; /* published in the room directory */
     const char *name;
     const char *topic;
     const char *canonical_alias;
@@ -29,18 +29,18 @@ struct sy_dir_room {
     const char *join_rule;
     const char *history_visibility;
     const char *guest_access;
-    const char *room_type;          /* m.room.create content.type */
-    const char *allow_json;         /* join_rules content.allow as JSON text (array), or NULL */
-    const char *encryption;         /* m.room.encryption algorithm, or NULL */
+    const char *room_type;  /* m.room.create content.type */
+    const char *allow_json; /* join_rules content.allow as JSON text (array), or NULL */
+    const char *encryption; /* m.room.encryption algorithm, or NULL */
     int64_t num_joined_members;
 };
 
 /* The public room list query. */
 struct sy_dir_query {
-    const char *search_term;      /* NULL: none; else a case-insensitive substring of
-                                     name, topic or canonical alias */
-    const char *room_types_json;  /* NULL: any type; else a JSON array of room types */
-    int include_untyped;          /* with room_types_json: also rooms without a type */
+    const char *search_term;     /* NULL: none; else a case-insensitive substring of
+                                    name, topic or canonical alias */
+    const char *room_types_json; /* NULL: any type; else a JSON array of room types */
+    int include_untyped;         /* with room_types_json: also rooms without a type */
     int64_t offset;
     int64_t limit;
 };
@@ -68,8 +68,7 @@ int sy_db_dir_set_public(struct sy_db *db, const char *room_id, int is_public,
  * room_id (any state key), ordered by state key: an arena array of *n.
  */
 int sy_db_dir_state_of_type(struct sy_db *db, struct sy_arena *a, const char *room_id,
-                            const char *type, const char ***json, size_t *n,
-                            struct sy_error *err);
+                            const char *type, const char ***json, size_t *n, struct sy_error *err);
 
 /* Point every local alias of old_room at new_room (room upgrades); *moved gets the count. */
 int sy_db_dir_move_aliases(struct sy_db *db, const char *old_room, const char *new_room,

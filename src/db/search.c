@@ -12,6 +12,7 @@
 #include "util/arena.h"
 #include "util/err.h"
 
+/* clang-format off */
 /*
  * The query for term $1: plainto_tsquery's words, each made a prefix
  * match ('word' -> 'word':*).  A lexeme's closing quote is the only quote
@@ -57,6 +58,8 @@
     "LEFT JOIN LATERAL (SELECT " CONTENT " AS c FROM events e "                                    \
     "WHERE e.event_id = c.member_event) mc ON true) "
 
+/* clang-format on */
+
 const struct sy_stmt sy_db_search_stmts[] = {
     /* ... $6 before stream (0: none), $7 recent, $8 limit, $9 offset */
     {"search_events",
@@ -66,8 +69,7 @@ const struct sy_stmt sy_db_search_stmts[] = {
      "ORDER BY CASE WHEN $7::boolean THEN 0 ELSE ts_rank_cd(e.search_vector, q.q) END DESC, "
      "e.stream_ordering DESC LIMIT $8 OFFSET $9"},
     {"search_count", "SELECT count(*) FROM events e, " TSQUERY " AS q(q) WHERE " SEARCH_WHERE},
-    {"search_words",
-     "SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('simple', $1::text)))"},
+    {"search_words", "SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('simple', $1::text)))"},
     {"search_context_before",
      "SELECT event_id FROM events WHERE room_id = $1 AND stream_ordering < $2 "
      "AND rejected IS NULL ORDER BY stream_ordering DESC LIMIT $3"},
@@ -75,8 +77,7 @@ const struct sy_stmt sy_db_search_stmts[] = {
      "SELECT event_id FROM events WHERE room_id = $1 AND stream_ordering > $2 "
      "AND rejected IS NULL ORDER BY stream_ordering ASC LIMIT $3"},
     /* $1 searcher, $2 term, $3 limit */
-    {"userdir_search",
-     USERDIR_CANDIDATES
+    {"userdir_search", USERDIR_CANDIDATES
      "SELECT p.user_id, p.dn, p.av FROM prof p WHERE NOT p.deactivated AND NOT EXISTS ("
      "SELECT 1 FROM regexp_split_to_table(lower($2::text), '\\s+') AS w "
      "WHERE w <> '' AND strpos(lower(p.user_id), w) = 0 "
@@ -186,9 +187,8 @@ sy_db_search_context(struct sy_db *db, struct sy_arena *a, const char *room_id, 
 }
 
 int
-sy_db_userdir_search(struct sy_db *db, struct sy_arena *a, const char *searcher,
-                     const char *term, int64_t limit, struct sy_userdir_hit **hits, size_t *n,
-                     struct sy_error *err)
+sy_db_userdir_search(struct sy_db *db, struct sy_arena *a, const char *searcher, const char *term,
+                     int64_t limit, struct sy_userdir_hit **hits, size_t *n, struct sy_error *err)
 {
     char lim[24];
     const char *p[3] = {searcher, term, lim};

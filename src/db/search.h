@@ -47,17 +47,17 @@ int sy_db_search_count(struct sy_db *db, const struct sy_search_query *q, int64_
                        struct sy_error *err);
 
 /* The words of 'term' as the search sees them (lower-cased lexemes): arena array of *n. */
-int sy_db_search_words(struct sy_db *db, struct sy_arena *a, const char *term,
-                       const char ***words, size_t *n, struct sy_error *err);
+int sy_db_search_words(struct sy_db *db, struct sy_arena *a, const char *term, const char ***words,
+                       size_t *n, struct sy_error *err);
 
 /*
  * Up to 'limit' accepted events of room_id just before (after = 0, newest
  * first) or just after (after = 1, oldest first) stream position
  * 'stream': their IDs, an arena array of *n.
  */
-int sy_db_search_context(struct sy_db *db, struct sy_arena *a, const char *room_id,
-                         int64_t stream, int after, int64_t limit, const char ***event_ids,
-                         size_t *n, struct sy_error *err);
+int sy_db_search_context(struct sy_db *db, struct sy_arena *a, const char *room_id, int64_t stream,
+                         int after, int64_t limit, const char ***event_ids, size_t *n,
+                         struct sy_error *err);
 
 /* One user directory entry. */
 struct sy_userdir_hit {
@@ -76,7 +76,7 @@ struct sy_userdir_hit {
  * ID.  An arena array of *n.
  */
 int sy_db_userdir_search(struct sy_db *db, struct sy_arena *a, const char *searcher,
-                         const char *term, int64_t limit, struct sy_userdir_hit **hits,
-                         size_t *n, struct sy_error *err);
+                         const char *term, int64_t limit, struct sy_userdir_hit **hits, size_t *n,
+                         struct sy_error *err);
 
 #endif /* SY_DB_SEARCH_H */

@@ -129,12 +129,11 @@ chunk_entry(const struct sy_dir_room *r)
     add_str(o, "avatar_url", r->avatar_url);
     add_str(o, "join_rule", r->join_rule != NULL ? r->join_rule : "invite");
     add_str(o, "room_type", r->room_type);
-    json_object_object_add(o, "num_joined_members",
-                           json_object_new_int64(r->num_joined_members));
-    json_object_object_add(o, "world_readable",
-                           json_object_new_boolean(r->history_visibility != NULL &&
-                                                   strcmp(r->history_visibility,
-                                                          "world_readable") == 0));
+    json_object_object_add(o, "num_joined_members", json_object_new_int64(r->num_joined_members));
+    json_object_object_add(
+        o, "world_readable",
+        json_object_new_boolean(r->history_visibility != NULL &&
+                                strcmp(r->history_visibility, "world_readable") == 0));
     json_object_object_add(o, "guest_can_join",
                            json_object_new_boolean(r->guest_access != NULL &&
                                                    strcmp(r->guest_access, "can_join") == 0));
@@ -310,16 +309,14 @@ put_visibility(struct sy_req *req)
     public = strcmp(visibility, "public") == 0;
     if (sy_room_get(req->db, req->arena, room_id, &info, &err) != SY_OK)
         goto fail;
-    if (!req->is_admin &&
-        sy_client_may_send_state(req->db, req->arena, room_id, req->user_id,
-                                 "m.room.canonical_alias", &err) != SY_OK) {
+    if (!req->is_admin && sy_client_may_send_state(req->db, req->arena, room_id, req->user_id,
+                                                   "m.room.canonical_alias", &err) != SY_OK) {
         if (err.code == SY_EFORBIDDEN)
             sy_err_forbidden(&err, "you need to be a moderator in the room to change its "
                                    "room directory entry");
         goto fail;
     }
-    if (info.is_public != public &&
-        sy_db_dir_set_public(req->db, room_id, public, &err) != SY_OK)
+    if (info.is_public != public && sy_db_dir_set_public(req->db, room_id, public, &err) != SY_OK)
         goto fail;
     sy_reply_empty(req);
     return;
@@ -328,14 +325,29 @@ fail:
 }
 
 const struct sy_route sy_client_directory_routes[] = {
-    {.method = SY_GET, .path = "/_matrix/client/v3/publicRooms", .resource = SY_RES_CLIENT,
-     .auth = SY_AUTH_OPTIONAL, .guest_ok = 1, .handler = get_public_rooms},
-    {.method = SY_POST, .path = "/_matrix/client/v3/publicRooms", .resource = SY_RES_CLIENT,
-     .auth = SY_AUTH_USER, .guest_ok = 1, .max_body = 16 * 1024, .handler = post_public_rooms},
-    {.method = SY_GET, .path = "/_matrix/client/v3/directory/list/room/{roomId}",
-     .resource = SY_RES_CLIENT, .auth = SY_AUTH_NONE, .handler = get_visibility},
-    {.method = SY_PUT, .path = "/_matrix/client/v3/directory/list/room/{roomId}",
-     .resource = SY_RES_CLIENT, .auth = SY_AUTH_USER, .max_body = 4096,
+    {.method = SY_GET,
+     .path = "/_matrix/client/v3/publicRooms",
+     .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_OPTIONAL,
+     .guest_ok = 1,
+     .handler = get_public_rooms},
+    {.method = SY_POST,
+     .path = "/_matrix/client/v3/publicRooms",
+     .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_USER,
+     .guest_ok = 1,
+     .max_body = 16 * 1024,
+     .handler = post_public_rooms},
+    {.method = SY_GET,
+     .path = "/_matrix/client/v3/directory/list/room/{roomId}",
+     .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_NONE,
+     .handler = get_visibility},
+    {.method = SY_PUT,
+     .path = "/_matrix/client/v3/directory/list/room/{roomId}",
+     .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_USER,
+     .max_body = 4096,
      .handler = put_visibility},
 };
 const size_t sy_client_directory_routes_count =

@@ -125,8 +125,7 @@ load_children(struct walk *w, const char *room_id, struct child **out, size_t *n
     size_t nt, k = 0;
     struct child *c;
 
-    if (sy_db_dir_state_of_type(w->req->db, a, room_id, "m.space.child", &texts, &nt, err) !=
-        SY_OK)
+    if (sy_db_dir_state_of_type(w->req->db, a, room_id, "m.space.child", &texts, &nt, err) != SY_OK)
         return err->code;
     c = sy_arena_alloc(a, sizeof(*c) * (nt ? nt : 1));
     for (size_t i = 0; i < nt; i++) {
@@ -139,9 +138,9 @@ load_children(struct walk *w, const char *room_id, struct child **out, size_t *n
         content = sy_json_get_obj(ev, "content");
         if (content == NULL || json_object_object_length(content) == 0 || !via_valid(content))
             continue;
-        if (w->suggested_only && ((v = sy_json_get(content, "suggested")) == NULL ||
-                                  !json_object_is_type(v, json_type_boolean) ||
-                                  !json_object_get_boolean(v)))
+        if (w->suggested_only &&
+            ((v = sy_json_get(content, "suggested")) == NULL ||
+             !json_object_is_type(v, json_type_boolean) || !json_object_get_boolean(v)))
             continue;
         c[k].room_id = sy_json_get_str(ev, "state_key");
         if (c[k].room_id == NULL)
@@ -174,8 +173,8 @@ allowed_by_restriction(struct walk *w, const char *allow_json, int *ok, struct s
     size_t n;
 
     *ok = 0;
-    if (allow_json == NULL || sy_json_parse(w->req->arena, allow_json, strlen(allow_json), 16,
-                                            &allow, &perr) != SY_OK)
+    if (allow_json == NULL ||
+        sy_json_parse(w->req->arena, allow_json, strlen(allow_json), 16, &allow, &perr) != SY_OK)
         return SY_OK;
     n = json_object_array_length(allow);
     for (size_t i = 0; i < n && !*ok; i++) {
@@ -184,8 +183,7 @@ allowed_by_restriction(struct walk *w, const char *allow_json, int *ok, struct s
 
         if (!streq(sy_json_get_str(rule, "type"), "m.room_membership") || room == NULL)
             continue;
-        if (sy_room_membership(w->req->db, w->req->arena, room, w->req->user_id, &m, err) !=
-            SY_OK)
+        if (sy_room_membership(w->req->db, w->req->arena, room, w->req->user_id, &m, err) != SY_OK)
             return err->code;
         *ok = streq(m, "join");
     }
@@ -227,11 +225,9 @@ room_entry(const struct sy_dir_room *r, const struct child *children, size_t n)
     add_str(o, "room_type", r->room_type);
     add_str(o, "room_version", r->room_version);
     add_str(o, "encryption", r->encryption);
-    json_object_object_add(o, "num_joined_members",
-                           json_object_new_int64(r->num_joined_members));
+    json_object_object_add(o, "num_joined_members", json_object_new_int64(r->num_joined_members));
     json_object_object_add(o, "world_readable",
-                           json_object_new_boolean(streq(r->history_visibility,
-                                                         "world_readable")));
+                           json_object_new_boolean(streq(r->history_visibility, "world_readable")));
     json_object_object_add(o, "guest_can_join",
                            json_object_new_boolean(streq(r->guest_access, "can_join")));
     for (size_t i = 0; i < n; i++)
@@ -397,8 +393,12 @@ fail:
 }
 
 const struct sy_route sy_client_hierarchy_routes[] = {
-    {.method = SY_GET, .path = "/_matrix/client/v1/rooms/{roomId}/hierarchy",
-     .resource = SY_RES_CLIENT, .auth = SY_AUTH_USER, .guest_ok = 1, .handler = get_hierarchy},
+    {.method = SY_GET,
+     .path = "/_matrix/client/v1/rooms/{roomId}/hierarchy",
+     .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_USER,
+     .guest_ok = 1,
+     .handler = get_hierarchy},
 };
 const size_t sy_client_hierarchy_routes_count =
     sizeof(sy_client_hierarchy_routes) / sizeof(sy_client_hierarchy_routes[0]);

@@ -32,8 +32,8 @@ levels(struct sy_db *db, struct sy_arena *a, const char *room_id, const char *us
 }
 
 int
-sy_client_user_level(struct sy_db *db, struct sy_arena *a, const char *room_id,
-                     const char *user_id, int64_t *level, struct sy_error *err)
+sy_client_user_level(struct sy_db *db, struct sy_arena *a, const char *room_id, const char *user_id,
+                     int64_t *level, struct sy_error *err)
 {
     return levels(db, a, room_id, user_id, NULL, level, NULL, err);
 }

@@ -38,12 +38,12 @@
 
 struct search_args {
     const char *term;
-    struct json_object *rooms;     /* the rooms to search: JSON array of strings */
-    struct json_object *types;     /* event types the keys name */
+    struct json_object *rooms; /* the rooms to search: JSON array of strings */
+    struct json_object *types; /* event types the keys name */
     const char *senders_json, *not_senders_json;
     int order_recent;
     int64_t limit;
-    int context;                   /* event_context given */
+    int context; /* event_context given */
     int64_t before_limit, after_limit;
     int include_profile;
 };
@@ -77,8 +77,7 @@ string_list(struct json_object *filter, const char *key, struct json_object **ou
         return sy_err_invalid(err, "M_BAD_JSON", "filter.%s must be an array of strings", key);
     for (size_t i = 0; i < json_object_array_length(v); i++)
         if (!json_object_is_type(json_object_array_get_idx(v, i), json_type_string))
-            return sy_err_invalid(err, "M_BAD_JSON", "filter.%s must be an array of strings",
-                                  key);
+            return sy_err_invalid(err, "M_BAD_JSON", "filter.%s must be an array of strings", key);
     *out = v;
     return SY_OK;
 }
@@ -106,8 +105,8 @@ parse_keys(struct sy_req *req, struct json_object *cat, struct json_object *filt
             return sy_err_invalid(err, "M_BAD_JSON", "'keys' must be an array of strings");
         for (size_t i = 0; i < json_object_array_length(keys); i++) {
             struct json_object *k = json_object_array_get_idx(keys, i);
-            const char *s = json_object_is_type(k, json_type_string) ? json_object_get_string(k)
-                                                                     : NULL;
+            const char *s =
+                json_object_is_type(k, json_type_string) ? json_object_get_string(k) : NULL;
 
             if (s == NULL || (strcmp(s, "content.body") != 0 && strcmp(s, "content.name") != 0 &&
                               strcmp(s, "content.topic") != 0))
@@ -140,7 +139,7 @@ static int
 search_rooms(struct sy_req *req, struct json_object *filter, struct search_args *args,
              struct sy_error *err)
 {
-    struct json_object *only, *not;
+    struct json_object *only, *not ;
     const char **joined;
     size_t n;
 
@@ -182,8 +181,7 @@ parse_request(struct sy_req *req, struct json_object *body, struct search_args *
         return sy_error_set(err, SY_EINVAL, 400, "M_MISSING_PARAM",
                             "'search_categories' must be an object");
     if ((cat = sy_json_get_obj(cats, "room_events")) == NULL)
-        return sy_err_invalid(err, "M_INVALID_PARAM",
-                              "only the room_events category is supported");
+        return sy_err_invalid(err, "M_INVALID_PARAM", "only the room_events category is supported");
     if (sy_json_req_str(cat, "search_term", &args->term, err) != SY_OK ||
         sy_json_opt_str(cat, "order_by", &order, err) != SY_OK)
         return err->code;
@@ -251,8 +249,7 @@ add_profile(struct sy_req *req, struct json_object *profiles, const char *room_i
     if (json_object_object_get_ex(profiles, sender, NULL) ||
         sy_room_state_event(req->db, req->arena, room_id, req->user_id, "m.room.member", sender,
                             &ev, &err) != SY_OK ||
-        sy_json_parse(req->arena, ev.client_json, strlen(ev.client_json), 128, &o, &err) !=
-            SY_OK)
+        sy_json_parse(req->arena, ev.client_json, strlen(ev.client_json), 128, &o, &err) != SY_OK)
         return;
     content = sy_json_get_obj(o, "content");
     p = json_object_new_object();
@@ -286,9 +283,8 @@ event_context(struct sy_req *req, const struct search_args *args, const struct s
         size_t n = 0;
 
         json_object_object_add(ctx, keys[after], arr);
-        if (limit > 0 && sy_db_search_context(req->db, req->arena, ev->room_id,
-                                              ev->stream_ordering, after, limit, &ids, &n,
-                                              err) != SY_OK)
+        if (limit > 0 && sy_db_search_context(req->db, req->arena, ev->room_id, ev->stream_ordering,
+                                              after, limit, &ids, &n, err) != SY_OK)
             return err->code;
         for (size_t i = 0; i < n; i++) {
             struct sy_room_event cev;
@@ -299,9 +295,8 @@ event_context(struct sy_req *req, const struct search_args *args, const struct s
                     return err->code;
                 continue;
             }
-            json_object_array_add(
-                arr, json_object_get(sy_room_event_json(req->arena, &cev, req->user_id,
-                                                        req->device_id)));
+            json_object_array_add(arr, json_object_get(sy_room_event_json(
+                                           req->arena, &cev, req->user_id, req->device_id)));
             if (profiles != NULL)
                 add_profile(req, profiles, cev.room_id, cev.sender);
         }
@@ -315,8 +310,9 @@ result_entry(struct sy_req *req, const struct sy_search_hit *h, const struct sy_
     struct json_object *o = json_object_new_object();
 
     json_object_object_add(o, "rank", json_object_new_double(h->rank));
-    json_object_object_add(o, "result", json_object_get(sy_room_event_json(
-                                            req->arena, ev, req->user_id, req->device_id)));
+    json_object_object_add(
+        o, "result",
+        json_object_get(sy_room_event_json(req->arena, ev, req->user_id, req->device_id)));
     return o;
 }
 
@@ -422,8 +418,12 @@ fail:
 }
 
 const struct sy_route sy_client_search_routes[] = {
-    {.method = SY_POST, .path = "/_matrix/client/v3/search", .resource = SY_RES_CLIENT,
-     .auth = SY_AUTH_USER, .max_body = 64 * 1024, .handler = post_search},
+    {.method = SY_POST,
+     .path = "/_matrix/client/v3/search",
+     .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_USER,
+     .max_body = 64 * 1024,
+     .handler = post_search},
 };
 const size_t sy_client_search_routes_count =
     sizeof(sy_client_search_routes) / sizeof(sy_client_search_routes[0]);

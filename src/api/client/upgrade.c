@@ -109,8 +109,7 @@ pl_int(struct json_object *o, const char *key, int64_t def)
 }
 
 static int
-load_old_state(struct sy_req *req, const char *room_id, struct old_state *st,
-               struct sy_error *err)
+load_old_state(struct sy_req *req, const char *room_id, struct old_state *st, struct sy_error *err)
 {
     struct sy_room_event *evs;
     size_t n;
@@ -191,7 +190,8 @@ initial_power_levels(struct sy_req *req, const struct sy_room_version *v, struct
     if (ban > needed)
         needed = ban;
     if ((events = sy_json_get_obj(pl, "events")) != NULL) {
-        json_object_object_foreach(events, key, val) {
+        json_object_object_foreach(events, key, val)
+        {
             int64_t lvl = pl_int(events, key, 0);
 
             (void)val;
@@ -287,8 +287,7 @@ create_content(struct sy_req *req, const char *old_room, struct json_object *old
     json_object_object_add(cc, "predecessor", pred);
     if (type != NULL)
         json_object_object_add(cc, "type", json_object_new_string(type));
-    if (fed != NULL && json_object_is_type(fed, json_type_boolean) &&
-        !json_object_get_boolean(fed))
+    if (fed != NULL && json_object_is_type(fed, json_type_boolean) && !json_object_get_boolean(fed))
         json_object_object_add(cc, "m.federate", json_object_new_boolean(0));
     return cc;
 }
@@ -344,8 +343,8 @@ post_upgrade(struct sy_req *req)
     for (size_t i = 0; is_space && i < st.n; i++) {
         struct json_object *content = content_of(st.events[i]);
 
-        if (!is_type(st.events[i], "m.space.child") ||
-            content == NULL || json_object_object_length(content) == 0)
+        if (!is_type(st.events[i], "m.space.child") || content == NULL ||
+            json_object_object_length(content) == 0)
             continue;
         init[n_init].type = "m.space.child";
         init[n_init].state_key = sy_json_get_str(st.events[i], "state_key");
@@ -377,10 +376,9 @@ post_upgrade(struct sy_req *req)
         struct json_object *content = content_of(st.events[i]);
         const char *m = sy_json_get_str(content, "membership");
 
-        if (is_type(st.events[i], "m.room.member") && m != NULL &&
-            strcmp(m, "ban") == 0)
-            send_state(req, new_room, "m.room.member",
-                       sy_json_get_str(st.events[i], "state_key"), content);
+        if (is_type(st.events[i], "m.room.member") && m != NULL && strcmp(m, "ban") == 0)
+            send_state(req, new_room, "m.room.member", sy_json_get_str(st.events[i], "state_key"),
+                       content);
     }
 
     if (info.is_public && (sy_db_dir_set_public(req->db, new_room, 1, &err) != SY_OK ||
@@ -402,8 +400,11 @@ fail:
 }
 
 const struct sy_route sy_client_upgrade_routes[] = {
-    {.method = SY_POST, .path = "/_matrix/client/v3/rooms/{roomId}/upgrade",
-     .resource = SY_RES_CLIENT, .auth = SY_AUTH_USER, .max_body = 4096,
+    {.method = SY_POST,
+     .path = "/_matrix/client/v3/rooms/{roomId}/upgrade",
+     .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_USER,
+     .max_body = 4096,
      .handler = post_upgrade},
 };
 const size_t sy_client_upgrade_routes_count =

@@ -47,8 +47,8 @@ post_user_search(struct sy_req *req)
         goto fail;
     }
     /* One more row than asked for says whether the list was cut. */
-    if (sy_db_userdir_search(req->db, req->arena, req->user_id, term, limit + 1, &hits, &n,
-                             &err) != SY_OK)
+    if (sy_db_userdir_search(req->db, req->arena, req->user_id, term, limit + 1, &hits, &n, &err) !=
+        SY_OK)
         goto fail;
     resp = sy_json_new_object(req->arena);
     results = json_object_new_array();
@@ -57,8 +57,7 @@ post_user_search(struct sy_req *req)
 
         json_object_object_add(o, "user_id", json_object_new_string(hits[i].user_id));
         if (hits[i].display_name != NULL)
-            json_object_object_add(o, "display_name",
-                                   json_object_new_string(hits[i].display_name));
+            json_object_object_add(o, "display_name", json_object_new_string(hits[i].display_name));
         if (hits[i].avatar_url != NULL)
             json_object_object_add(o, "avatar_url", json_object_new_string(hits[i].avatar_url));
         json_object_array_add(results, o);
@@ -72,8 +71,11 @@ fail:
 }
 
 const struct sy_route sy_client_userdir_routes[] = {
-    {.method = SY_POST, .path = "/_matrix/client/v3/user_directory/search",
-     .resource = SY_RES_CLIENT, .auth = SY_AUTH_USER, .max_body = 4096,
+    {.method = SY_POST,
+     .path = "/_matrix/client/v3/user_directory/search",
+     .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_USER,
+     .max_body = 4096,
      .handler = post_user_search},
 };
 const size_t sy_client_userdir_routes_count =
