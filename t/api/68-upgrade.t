@@ -188,17 +188,31 @@ is($events, 2, 'two power level events: raised for the copy, then restored');
 my $v11 = create_room($alice, preset => 'private_chat', room_version => '11');
 ($st, $b) = upgrade($alice, $v11, { new_version => '12' });
 TODO: {
-    # sy_room_create() cannot make v12 rooms yet (rooms/send.c write_create); POST
-    # /createRoom with room_version 12 fails the same way.
-    local $TODO = 'v12 room creation fails in rooms/send.c';
+    # rooms/send.c write_create derives the v12 room ID from a draft create event, then
+    # builds the event again; when the clock ticks a millisecond in between, the stored
+    # event's room ID differs from the rooms row (events_room_id_fkey).  Flaky until fixed.
+    local $TODO = 'v12 room creation races the clock in rooms/send.c';
     is($st, 200, 'upgrade to v12: 200') or diag explain $b;
 }
 SKIP: {
-    skip 'no v12 room', 2 unless $st == 200;
+    skip 'no v12 room was made', 7 unless $st == 200;
     my $v12 = $b->{replacement_room};
     is(state($alice, $v12, 'm.room.create')->{room_version}, '12', 'v12 room created');
+    is_deeply(state($alice, $v12, 'm.room.create')->{predecessor}, { room_id => $v11 },
+        'v12 room: predecessor');
     ok(!exists state($alice, $v12, 'm.room.power_levels')->{users}{ $alice->{user_id} },
         'v12: the creator is not in power levels users');
+    ($st, $b) = send_msg($alice, $v12, 'creator speaks in the v12 room');
+    is($st, 200, 'v12: the creator may send') or diag explain $b;
+
+    # Back from v12 to an older version: the creator keeps 100 there.
+    ($st, $b) = upgrade($alice, $v12, { new_version => '11' });
+    is($st, 200, 'v12 -> v11 upgrade: 200') or diag explain $b;
+    my $back = $b->{replacement_room} // '';
+    is((state($alice, $back, 'm.room.power_levels') || {})->{users}{ $alice->{user_id} }, 100,
+        'the v12 creator is listed at 100 in the v11 replacement');
+    ($st, $b) = upgrade($bob, $v12, { new_version => '11' });
+    is($st, 403, 'v12: a non-member may not upgrade');
 }
 
 is($node->stop, 0, 'clean exit');
