@@ -10,12 +10,8 @@ CREATE TABLE rooms (
     is_public            boolean NOT NULL DEFAULT false  -- listed in the room directory
 );
 
--- Stream positions are handed out in commit order (see rooms/persist.c), so
--- a reader that has seen position N has seen every event below it.
-CREATE SEQUENCE events_stream_seq;
-
 CREATE TABLE events (
-    stream_ordering  bigint PRIMARY KEY,
+    stream_ordering  bigint PRIMARY KEY,  -- position in the events stream (004_streams.sql)
     event_id         text NOT NULL UNIQUE,
     room_id          text NOT NULL REFERENCES rooms (room_id),
     type             text NOT NULL,

@@ -25,6 +25,8 @@
 #include "http/server.h"
 #include "node.h"
 #include "rooms/cache.h"
+#include "sync/notifier.h"
+#include "sync/typing.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -95,6 +97,13 @@ drain_tick(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Typing expires lazily; this tick makes expiries reach long-polls within a second. */
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    sy_typing_position();
+}
+
 static void
 on_sighup(evutil_socket_t sig, short what, void *arg)
 {
@@ -116,6 +125,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
         return;
     }
     d->stopping = 1;
+    /* Parked long-polls answer now rather than hold the stop for their timeout. */
+    sy_notify_shutdown();
     sy_log(SY_LOG_INFO, "received %s: no new connections; finishing requests",
            sig == SIGTERM ? "SIGTERM" : "SIGINT");
     if (d->node.http != NULL)
@@ -246,9 +257,14 @@ run(struct daemon *d, const char *config_path)
         if (sy_http_start(&d->node, d->base, &d->node.http, &err) != SY_OK) {
             sy_log(SY_LOG_ERROR, "%s", err.msg);
         } else {
+            struct timeval second = {1, 0};
+            struct event *tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
+
+            event_add(tick, &second);
             sy_log(SY_LOG_INFO, "syncrod %s ready: %s", PACKAGE_VERSION, d->cfg->server_name);
             notify_ready();
             event_base_dispatch(d->base);
+            event_free(tick);
             sy_log(SY_LOG_INFO, "stopped");
             rc = 0;
         }

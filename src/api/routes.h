@@ -13,6 +13,7 @@
     extern const size_t name##_count
 
 SY_ROUTES(sy_client_versions_routes);
+SY_ROUTES(sy_client_sync_routes);
 SY_ROUTES(sy_client_capabilities_routes);
 SY_ROUTES(sy_client_login_routes);
 SY_ROUTES(sy_client_register_routes);

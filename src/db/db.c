@@ -15,6 +15,7 @@
 static const struct sy_stmt *const all_tables[] = {
     sy_db_users_stmts, sy_db_devices_stmts, sy_db_tokens_stmts, sy_db_uia_stmts,
     sy_db_regtokens_stmts, sy_db_rooms_stmts, sy_db_events_stmts, sy_db_state_stmts,
+    sy_db_streams_stmts,
     sy_db_reports_stmts,
     sy_db_aliases_stmts,
     sy_db_directory_stmts, sy_db_search_stmts,

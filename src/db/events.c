@@ -11,18 +11,13 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-/* Any constant: the advisory lock that orders stream positions by commit. */
-#define STREAM_LOCK_ID "7460210392"
-
 #define EVENT_COLS                                                                                 \
     "stream_ordering, event_id, room_id, type, state_key, sender, depth, origin_server_ts, "       \
     "pdu_json, client_json, redacts, redacted_by, coalesce(state_before, 0), "                     \
-    "coalesce(state_after, 0), rejected, txn_user, txn_device, txn_id"
+    "coalesce(state_after, 0), rejected, txn_user, txn_device, txn_id, "                           \
+    "(SELECT r.client_json FROM events r WHERE r.event_id = events.redacted_by)"
 
 const struct sy_stmt sy_db_events_stmts[] = {
-    {"events_stream_next", "SELECT pg_advisory_xact_lock(" STREAM_LOCK_ID "), "
-                           "nextval('events_stream_seq')"},
-    {"events_stream_max", "SELECT coalesce(max(stream_ordering), 0) FROM events"},
     {"events_insert",
      "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, "
      "origin_server_ts, pdu_json, client_json, redacts, state_before, state_after, rejected, "
@@ -37,10 +32,16 @@ const struct sy_stmt sy_db_events_stmts[] = {
     {"events_get", "SELECT " EVENT_COLS " FROM events WHERE event_id = $1"},
     {"events_get_many", "SELECT " EVENT_COLS " FROM events WHERE event_id = ANY($1::text[]) "
                         "ORDER BY type, state_key, stream_ordering"},
+    {"events_range", "SELECT " EVENT_COLS " FROM events WHERE room_id = $1 "
+                     "AND stream_ordering > $2 AND stream_ordering <= $3 AND rejected IS NULL "
+                     "ORDER BY stream_ordering DESC LIMIT $4"},
+    {"events_at_or_before", "SELECT " EVENT_COLS " FROM events WHERE room_id = $1 "
+                            "AND stream_ordering <= $2 AND rejected IS NULL "
+                            "ORDER BY stream_ordering DESC LIMIT 1"},
     {"events_by_txn", "SELECT event_id FROM events WHERE txn_user = $1 AND txn_device = $2 "
                       "AND room_id = $3 AND txn_kind = $4 AND txn_id = $5"},
-    {"events_set_redacted", "UPDATE events SET redacted_by = $2, client_json = $3 "
-                            "WHERE event_id = $1"},
+    {"events_set_redacted", "UPDATE events SET redacted_by = $2, client_json = $3, "
+                            "search_vector = NULL WHERE event_id = $1"},
     {"events_extremities", "SELECT f.event_id, e.depth FROM forward_extremities f "
                            "JOIN events e ON e.event_id = f.event_id WHERE f.room_id = $1 "
                            "ORDER BY e.depth DESC, f.event_id LIMIT 20"},
@@ -58,30 +59,6 @@ exec_void(struct sy_db *db, const char *stmt, int n, const char *const *p, struc
 
     if (res == NULL)
         return err->code;
-    PQclear(res);
-    return SY_OK;
-}
-
-int
-sy_db_stream_next(struct sy_db *db, int64_t *pos, struct sy_error *err)
-{
-    PGresult *res = sy_db_exec(db, "events_stream_next", 0, NULL, err);
-
-    if (res == NULL)
-        return err->code;
-    *pos = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-    PQclear(res);
-    return SY_OK;
-}
-
-int
-sy_db_stream_max(struct sy_db *db, int64_t *pos, struct sy_error *err)
-{
-    PGresult *res = sy_db_exec(db, "events_stream_max", 0, NULL, err);
-
-    if (res == NULL)
-        return err->code;
-    *pos = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     return SY_OK;
 }
@@ -149,6 +126,7 @@ read_event(struct sy_arena *a, PGresult *res, int r, struct sy_db_event *out)
     out->txn_user = dup_val(a, res, r, 15);
     out->txn_device = dup_val(a, res, r, 16);
     out->txn_id = dup_val(a, res, r, 17);
+    out->redacted_because = dup_val(a, res, r, 18);
 }
 
 int
@@ -185,6 +163,50 @@ sy_db_events_get_many(struct sy_db *db, struct sy_arena *a, const char *const *i
     *n_out = (size_t)rows;
     PQclear(res);
     return SY_OK;
+}
+
+int
+sy_db_events_range(struct sy_db *db, struct sy_arena *a, const char *room_id, int64_t after,
+                   int64_t upto, int limit, struct sy_db_event **out, size_t *n,
+                   struct sy_error *err)
+{
+    char lo[24], hi[24], lim[16];
+    const char *p[4] = {room_id, lo, hi, lim};
+    PGresult *res;
+    int rows;
+
+    snprintf(lo, sizeof(lo), "%lld", (long long)after);
+    snprintf(hi, sizeof(hi), "%lld", (long long)upto);
+    snprintf(lim, sizeof(lim), "%d", limit);
+    if ((res = sy_db_exec(db, "events_range", 4, p, err)) == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
+    for (int r = 0; r < rows; r++)
+        read_event(a, res, r, &(*out)[r]);
+    *n = (size_t)rows;
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_event_at_or_before(struct sy_db *db, struct sy_arena *a, const char *room_id,
+                         int64_t stream, struct sy_db_event *out, struct sy_error *err)
+{
+    char s[24];
+    const char *p[2] = {room_id, s};
+    PGresult *res;
+    int rc = SY_OK;
+
+    snprintf(s, sizeof(s), "%lld", (long long)stream);
+    if ((res = sy_db_exec(db, "events_at_or_before", 2, p, err)) == NULL)
+        return err->code;
+    if (PQntuples(res) == 0)
+        rc = sy_err_notfound(err, "no event");
+    else
+        read_event(a, res, 0, out);
+    PQclear(res);
+    return rc;
 }
 
 int

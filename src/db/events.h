@@ -30,18 +30,10 @@ struct sy_db_event {
     int64_t state_before; /* 0 when none */
     int64_t state_after;
     const char *rejected;
+    const char *redacted_because; /* the redaction's client JSON when redacted (read only) */
     const char *txn_user, *txn_device, *txn_kind, *txn_id;
     const char *search_text; /* text to index for full-text search, or NULL (insert only) */
 };
-
-/*
- * The next stream position.  It takes a transaction-scoped lock, so
- * positions become visible in the order they were handed out: call it
- * last before inserting, inside the persisting transaction.
- */
-int sy_db_stream_next(struct sy_db *db, int64_t *pos, struct sy_error *err);
-/* The highest stream position committed (0 when none). */
-int sy_db_stream_max(struct sy_db *db, int64_t *pos, struct sy_error *err);
 
 /* Insert the row and its prev/auth edges. */
 int sy_db_event_insert(struct sy_db *db, const struct sy_db_event *ev, const char *const *prev,
@@ -53,6 +45,16 @@ int sy_db_event_get(struct sy_db *db, struct sy_arena *a, const char *event_id,
 /* The events with these IDs that exist, ordered by (type, state_key); *out in 'a'. */
 int sy_db_events_get_many(struct sy_db *db, struct sy_arena *a, const char *const *ids, size_t n,
                           struct sy_db_event **out, size_t *n_out, struct sy_error *err);
+/*
+ * Accepted events of room_id with stream position in (after, upto], the
+ * newest first, at most 'limit'.
+ */
+int sy_db_events_range(struct sy_db *db, struct sy_arena *a, const char *room_id, int64_t after,
+                       int64_t upto, int limit, struct sy_db_event **out, size_t *n,
+                       struct sy_error *err);
+/* The newest accepted event of room_id at or before 'stream'; SY_ENOTFOUND when none. */
+int sy_db_event_at_or_before(struct sy_db *db, struct sy_arena *a, const char *room_id,
+                             int64_t stream, struct sy_db_event *out, struct sy_error *err);
 /* The event (user, device) already sent in room_id with this endpoint kind and txn id. */
 int sy_db_event_by_txn(struct sy_db *db, struct sy_arena *a, const char *user, const char *device,
                        const char *room_id, const char *kind, const char *txn_id,

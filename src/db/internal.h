@@ -31,6 +31,7 @@ extern const struct sy_stmt sy_db_reports_stmts[];
 extern const struct sy_stmt sy_db_rooms_stmts[];
 extern const struct sy_stmt sy_db_events_stmts[];
 extern const struct sy_stmt sy_db_state_stmts[];
+extern const struct sy_stmt sy_db_streams_stmts[];
 extern const struct sy_stmt sy_db_directory_stmts[];
 extern const struct sy_stmt sy_db_search_stmts[];
 

@@ -46,6 +46,16 @@ const struct sy_stmt sy_db_state_stmts[] = {
                    "AND state_key = $2 AND rejected IS NULL "
                    "AND membership = 'join' "
                    "AND ($3::bigint = 0 OR stream_ordering < $3::bigint) LIMIT 1"},
+    {"user_memberships", "SELECT cs.room_id, cs.membership, cs.event_id, e.stream_ordering "
+                         "FROM current_state cs JOIN events e ON e.event_id = cs.event_id "
+                         "WHERE cs.type = 'm.room.member' AND cs.state_key = $1 "
+                         "ORDER BY cs.room_id"},
+    {"member_counts", "SELECT count(*) FILTER (WHERE membership = 'join'), "
+                      "count(*) FILTER (WHERE membership = 'invite') FROM current_state "
+                      "WHERE room_id = $1 AND type = 'm.room.member'"},
+    {"member_heroes", "SELECT state_key FROM current_state WHERE room_id = $1 "
+                      "AND type = 'm.room.member' AND membership IN ('join', 'invite') "
+                      "AND state_key <> $2 ORDER BY state_key LIMIT 5"},
     {NULL, NULL},
 };
 
@@ -265,4 +275,59 @@ sy_db_was_joined(struct sy_db *db, const char *room_id, const char *user_id, int
     found = PQntuples(res) > 0;
     PQclear(res);
     return found;
+}
+
+int
+sy_db_user_memberships(struct sy_db *db, struct sy_arena *a, const char *user_id,
+                       struct sy_db_membership **out, size_t *n, struct sy_error *err)
+{
+    PGresult *res = sy_db_exec(db, "user_memberships", 1, &user_id, err);
+    int rows;
+
+    if (res == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
+    for (int r = 0; r < rows; r++) {
+        (*out)[r].room_id = sy_arena_strdup(a, PQgetvalue(res, r, 0));
+        (*out)[r].membership = sy_arena_strdup(a, sy_db_val(res, r, 1));
+        (*out)[r].event_id = sy_arena_strdup(a, PQgetvalue(res, r, 2));
+        (*out)[r].stream_ordering = strtoll(PQgetvalue(res, r, 3), NULL, 10);
+    }
+    *n = (size_t)rows;
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_member_counts(struct sy_db *db, const char *room_id, int64_t *joined, int64_t *invited,
+                    struct sy_error *err)
+{
+    PGresult *res = sy_db_exec(db, "member_counts", 1, &room_id, err);
+
+    if (res == NULL)
+        return err->code;
+    *joined = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    *invited = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_member_heroes(struct sy_db *db, struct sy_arena *a, const char *room_id,
+                    const char *user_id, const char ***heroes, size_t *n, struct sy_error *err)
+{
+    const char *p[2] = {room_id, user_id};
+    PGresult *res = sy_db_exec(db, "member_heroes", 2, p, err);
+    int rows;
+
+    if (res == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    *heroes = sy_arena_alloc(a, sizeof(char *) * (size_t)(rows + 1));
+    for (int r = 0; r < rows; r++)
+        (*heroes)[r] = sy_arena_strdup(a, PQgetvalue(res, r, 0));
+    *n = (size_t)rows;
+    PQclear(res);
+    return SY_OK;
 }

@@ -59,4 +59,23 @@ int sy_db_rooms_for_user(struct sy_db *db, struct sy_arena *a, const char *user_
 int sy_db_was_joined(struct sy_db *db, const char *room_id, const char *user_id, int64_t before,
                      struct sy_error *err);
 
+/* A user's current membership in one room, with its event's stream position. */
+struct sy_db_membership {
+    const char *room_id;
+    const char *membership;
+    const char *event_id;
+    int64_t stream_ordering;
+};
+
+/* Every room user_id has a membership in, ordered by room ID. */
+int sy_db_user_memberships(struct sy_db *db, struct sy_arena *a, const char *user_id,
+                           struct sy_db_membership **out, size_t *n, struct sy_error *err);
+/* Joined and invited member counts of a room's current state. */
+int sy_db_member_counts(struct sy_db *db, const char *room_id, int64_t *joined,
+                        int64_t *invited, struct sy_error *err);
+/* Up to 5 joined or invited members other than user_id, by user ID (the spec's heroes). */
+int sy_db_member_heroes(struct sy_db *db, struct sy_arena *a, const char *room_id,
+                        const char *user_id, const char ***heroes, size_t *n,
+                        struct sy_error *err);
+
 #endif /* SY_DB_STATE_H */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "http/reply.h"
+#include "http/park.h"
 #include "http/req.h"
 #include "json/json.h"
 #include "util/arena.h"
@@ -49,6 +50,7 @@ sy_reply_raw(struct sy_req *req, int status, const char *content_type, const voi
     if (len > 0 && req->method != SY_HEAD)
         evbuffer_add(ev->buffer_out, data, len);
     evhtp_send_reply(ev, (evhtp_res)status);
+    sy_park_after_reply(req);
 }
 
 void

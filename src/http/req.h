@@ -18,6 +18,7 @@ struct sy_arena;
 struct sy_node;
 struct sy_db;
 struct json_object;
+struct sy_park;
 
 struct sy_req {
     struct sy_arena *arena;
@@ -51,8 +52,29 @@ struct sy_req {
     int status; /* set by the reply */
     int replied;
     int counted; /* in the server's in-flight count */
+    struct sy_park *park; /* set while parked or after a park; private to http/ */
+    void *park_arg;       /* the parking handler's own state */
     void *ev;   /* evhtp_request_t; private to http/ */
 };
+
+/*
+ * Long-poll parking.  A handler that must wait calls sy_req_park() and
+ * returns without replying: the request then costs no thread.  Exactly one
+ * on_wake(req, timed_out) follows on the same worker thread -- after
+ * sy_req_wake() (from any thread) or after timeout_ms -- and it either
+ * replies or parks again.  The worker's database connection serves other
+ * requests meanwhile.
+ *
+ * sy_req_park_detach() names what to undo when this park ends (e.g.
+ * unregister from the notifier): detach(arg) runs once, on the worker
+ * thread, before on_wake or before the request is freed -- so nothing can
+ * wake a request that is gone.
+ */
+typedef void (*sy_req_wake_fn)(struct sy_req *req, int timed_out);
+void sy_req_park(struct sy_req *req, int64_t timeout_ms, sy_req_wake_fn on_wake);
+void sy_req_park_detach(struct sy_req *req, void (*detach)(void *), void *arg);
+/* Wake a parked request; safe from any thread until its detach has run. */
+void sy_req_wake(struct sy_req *req);
 
 /* A path parameter captured by "{name}", percent-decoded; NULL if absent. */
 const char *sy_req_param(const struct sy_req *req, const char *name);

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "db/db.h"
 #include "http/auth.h"
+#include "http/park.h"
 #include "http/ratelimit.h"
 #include "http/reply.h"
 #include "http/req.h"
@@ -235,7 +236,7 @@ on_request(evhtp_request_t *ev, void *arg)
     if (req->body_len)
         evbuffer_copyout(ev->buffer_in, (char *)req->body, req->body_len);
     req->route->handler(req);
-    if (!req->replied) {
+    if (!req->replied && !sy_park_active(req)) {
         sy_log(SY_LOG_ERROR, "%s: handler for %s %s did not reply", req->id, req->method_name,
                req->path);
         sy_reply_error(req, 500, "M_UNKNOWN", "internal server error");

@@ -170,6 +170,15 @@ sy_json_opt_int(struct json_object *obj, const char *key, int64_t *out, struct s
     return SY_OK;
 }
 
+struct json_object *
+sy_json_raw(const char *text)
+{
+    struct json_object *o = json_object_new_object();
+
+    json_object_set_serializer(o, json_object_userdata_to_json_string, (void *)text, NULL);
+    return o;
+}
+
 const char *
 sy_json_text(struct json_object *o, size_t *len)
 {

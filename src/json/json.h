@@ -47,6 +47,14 @@ int sy_json_opt_int(struct json_object *obj, const char *key, int64_t *out, stru
 int sy_json_req_str(struct json_object *obj, const char *key, const char **out,
                     struct sy_error *err);
 
+/*
+ * A value whose serialisation is 'text' verbatim (it must be valid JSON):
+ * stored event text goes into responses without being parsed again.  The
+ * text must outlive the value (put it in the same arena).  A new reference
+ * for the caller to hand to a parent.
+ */
+struct json_object *sy_json_raw(const char *text);
+
 /* Compact text of 'o', valid while 'o' lives and is not modified. */
 const char *sy_json_text(struct json_object *o, size_t *len);
 

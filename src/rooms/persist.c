@@ -13,6 +13,7 @@
 #include "rooms/format.h"
 #include "rooms/persist.h"
 #include "rooms/state.h"
+#include "sync/stream.h"
 #include "util/arena.h"
 #include "util/err.h"
 
@@ -91,8 +92,8 @@ sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int6
     if (sy_event_canonical(a, ev, &row.pdu_json, &len, err) != SY_OK ||
         sy_format_client_json(a, ev, 0, &row.client_json, err) != SY_OK)
         return err->code;
-    /* Last before the insert: the stream lock is held until commit. */
-    if (sy_db_stream_next(db, &row.stream_ordering, err) != SY_OK ||
+    /* Last before the insert: the stream head stays locked until commit. */
+    if (sy_db_stream_advance(db, SY_STREAM_EVENTS, &row.stream_ordering, err) != SY_OK ||
         sy_db_event_insert(db, &row, ev->prev_events, ev->n_prev_events, ev->auth_events,
                            ev->n_auth_events, err) != SY_OK ||
         sy_db_extremities_advance(db, ev->room_id, ev->event_id, ev->prev_events,

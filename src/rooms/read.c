@@ -12,11 +12,12 @@
 #include "rooms/version.h"
 #include "rooms/visibility.h"
 #include "util/arena.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/time.h"
 
-static void
-from_row(const struct sy_db_event *row, struct sy_room_event *out)
+void
+sy_room_event_from_row(const struct sy_db_event *row, struct sy_room_event *out)
 {
     out->event_id = row->event_id;
     out->room_id = row->room_id;
@@ -27,6 +28,7 @@ from_row(const struct sy_db_event *row, struct sy_room_event *out)
     out->stream_ordering = row->stream_ordering;
     out->client_json = row->client_json;
     out->redacted_by = row->redacted_by;
+    out->redacted_because = row->redacted_because;
     out->txn_user = row->txn_user;
     out->txn_device = row->txn_device;
     out->txn_id = row->txn_id;
@@ -61,15 +63,49 @@ sy_room_event_json(struct sy_arena *a, const struct sy_room_event *ev, const cha
     if (ev->txn_id != NULL && for_user != NULL && for_device != NULL &&
         strcmp(ev->txn_user, for_user) == 0 && strcmp(ev->txn_device, for_device) == 0)
         json_object_object_add(unsig, "transaction_id", json_object_new_string(ev->txn_id));
-    if (ev->redacted_by != NULL) {
-        struct json_object *because = json_object_new_object();
+    if (ev->redacted_because != NULL) {
+        struct json_object *because;
 
-        json_object_object_add(because, "event_id", json_object_new_string(ev->redacted_by));
-        json_object_object_add(because, "type", json_object_new_string("m.room.redaction"));
-        json_object_object_add(unsig, "redacted_because", because);
+        if (sy_json_parse(a, ev->redacted_because, strlen(ev->redacted_because), 128, &because,
+                          &err) == SY_OK)
+            json_object_object_add(unsig, "redacted_because", json_object_get(because));
     }
     json_object_object_add(o, "unsigned", unsig);
     return o;
+}
+
+struct json_object *
+sy_room_event_raw(struct sy_arena *a, const struct sy_room_event *ev, const char *for_user,
+                  const char *for_device, const char *extra_unsigned)
+{
+    size_t len = strlen(ev->client_json);
+    struct sy_buf b;
+    const char *text;
+
+    sy_buf_init(&b, 0);
+    /* Stored client JSON is an object without "unsigned": reopen it before its last brace. */
+    sy_buf_append(&b, ev->client_json, len - 1);
+    sy_buf_printf(&b, ",\"unsigned\":{\"age\":%lld", (long long)(sy_now_ms() - ev->origin_server_ts));
+    if (ev->txn_id != NULL && for_user != NULL && for_device != NULL &&
+        strcmp(ev->txn_user, for_user) == 0 && strcmp(ev->txn_device, for_device) == 0) {
+        struct json_object *s = json_object_new_string(ev->txn_id);
+
+        sy_buf_puts(&b, ",\"transaction_id\":");
+        sy_buf_puts(&b, sy_json_text(s, NULL));
+        json_object_put(s);
+    }
+    if (ev->redacted_because != NULL) {
+        sy_buf_puts(&b, ",\"redacted_because\":");
+        sy_buf_puts(&b, ev->redacted_because);
+    }
+    if (extra_unsigned != NULL && extra_unsigned[0] != '\0') {
+        sy_buf_putc(&b, ',');
+        sy_buf_puts(&b, extra_unsigned);
+    }
+    sy_buf_puts(&b, "}}");
+    text = sy_arena_strndup(a, b.data, b.len);
+    sy_buf_free(&b);
+    return sy_json_raw(text);
 }
 
 int
@@ -95,7 +131,7 @@ sy_room_event_get(struct sy_db *db, struct sy_arena *a, const char *room_id, con
         return visible;
     if (!visible)
         return sy_err_notfound(err, "event not found");
-    from_row(&row, out);
+    sy_room_event_from_row(&row, out);
     return SY_OK;
 }
 
@@ -131,7 +167,7 @@ load_events(struct sy_db *db, struct sy_arena *a, const struct sy_db_state_row *
         return err->code;
     *events = sy_arena_alloc(a, sizeof(**events) * (n_found + 1));
     for (size_t i = 0; i < n_found; i++)
-        from_row(&found[i], &(*events)[i]);
+        sy_room_event_from_row(&found[i], &(*events)[i]);
     *n_events = n_found;
     return SY_OK;
 }
@@ -164,7 +200,7 @@ sy_room_state_event(struct sy_db *db, struct sy_arena *a, const char *room_id,
             continue;
         if (sy_db_event_get(db, a, rows[i].event_id, &row, err) != SY_OK)
             return err->code;
-        from_row(&row, out);
+        sy_room_event_from_row(&row, out);
         return SY_OK;
     }
     return sy_err_notfound(err, "no such state event");

@@ -20,6 +20,7 @@
 struct json_object;
 struct sy_arena;
 struct sy_db;
+struct sy_db_event;
 struct sy_error;
 struct sy_node;
 struct sy_room_version;
@@ -100,13 +101,26 @@ struct sy_room_event {
     int64_t stream_ordering;
     const char *client_json; /* client event format text, without "unsigned" */
     const char *redacted_by; /* NULL unless redacted */
+    const char *redacted_because; /* the redaction's client JSON, when redacted */
     const char *txn_user, *txn_device, *txn_id; /* who sent it with which transaction ID */
 };
+
+/* The API view of a stored row (strings are shared with the row). */
+void sy_room_event_from_row(const struct sy_db_event *row, struct sy_room_event *out);
 
 /* The client JSON of ev with "unsigned" (age, redacted_because, transaction_id) added;
  * a new root in 'a'.  'for_user'/'for_device' decide transaction_id. */
 struct json_object *sy_room_event_json(struct sy_arena *a, const struct sy_room_event *ev,
                                        const char *for_user, const char *for_device);
+
+/*
+ * The same as text spliced from the stored JSON (no parse): the value to
+ * put into responses on hot paths (sync timelines).  'extra_unsigned' is
+ * more "unsigned" members as JSON text without braces ("" or NULL: none).
+ */
+struct json_object *sy_room_event_raw(struct sy_arena *a, const struct sy_room_event *ev,
+                                      const char *for_user, const char *for_device,
+                                      const char *extra_unsigned);
 
 /* The membership of user_id in room_id ("join", "invite", "leave", "ban", "knock") or NULL. */
 int sy_room_membership(struct sy_db *db, struct sy_arena *a, const char *room_id,

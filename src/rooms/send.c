@@ -20,6 +20,7 @@
 #include "rooms/room.h"
 #include "rooms/state.h"
 #include "rooms/version.h"
+#include "sync/notifier.h"
 #include "util/arena.h"
 #include "util/err.h"
 #include "util/rand.h"
@@ -40,8 +41,8 @@ struct writer {
 };
 
 static int
-build(struct writer *w, const struct sy_room_send *s, const char *const *auth, size_t n_auth,
-      struct sy_event **ev, struct sy_error *err)
+build(struct writer *w, const struct sy_room_send *s, int64_t ts, const char *const *auth,
+      size_t n_auth, struct sy_event **ev, struct sy_error *err)
 {
     struct sy_event_fields f = {
         /* A v12 create event has no room ID: the room ID is made from it. */
@@ -57,6 +58,7 @@ build(struct writer *w, const struct sy_room_send *s, const char *const *auth, s
         .auth_events = auth,
         .n_auth_events = n_auth,
         .depth = w->depth,
+        .origin_server_ts = ts,
         .redacts = s->redacts,
     };
 
@@ -96,7 +98,7 @@ unchanged_state(struct writer *w, const struct sy_room_send *s)
 
 /* Build with the auth events the current state selects, check the auth rules, persist. */
 static int
-write_event(struct writer *w, const struct sy_room_send *s, const char **event_id,
+write_event(struct writer *w, const struct sy_room_send *s, int64_t ts, const char **event_id,
             struct sy_error *err)
 {
     struct sy_auth_state as = sy_room_state_auth(w->state);
@@ -108,12 +110,12 @@ write_event(struct writer *w, const struct sy_room_send *s, const char **event_i
     int64_t stream;
 
     /* The selection depends on the event itself (sender, type, membership): a draft first. */
-    if (build(w, s, NULL, 0, &ev, err) != SY_OK ||
+    if (build(w, s, ts, NULL, 0, &ev, err) != SY_OK ||
         sy_auth_select(ev, &as, sel, &n, err) != SY_OK)
         return err->code;
     for (size_t i = 0; i < n; i++)
         auth[i] = sel[i]->event_id;
-    if (build(w, s, auth, n, &ev, err) != SY_OK)
+    if (build(w, s, ts, auth, n, &ev, err) != SY_OK)
         return err->code;
     if (sy_auth_check(ev, &as, err) != SY_OK)
         return err->code;
@@ -202,9 +204,13 @@ sy_room_send_event(struct sy_db *db, struct sy_arena *a, const struct sy_node *n
     if (s->redacts != NULL && sy_room_redaction_check_state(db, a, w.state, w.room_id, s->sender,
                                                             s->redacts, err) != SY_OK)
         goto fail;
-    if (write_event(&w, s, event_id, err) != SY_OK || sy_db_commit(db, err) != SY_OK)
+    if (write_event(&w, s, sy_now_ms(), event_id, err) != SY_OK || sy_db_commit(db, err) != SY_OK)
         goto fail;
     sy_room_cache_put_state(w.room_id, w.state_group, w.state);
+    sy_notify_room(w.room_id);
+    /* An invite (or any membership change) is news to its target even outside the room. */
+    if (strcmp(s->type, "m.room.member") == 0 && s->state_key != NULL)
+        sy_notify_user(s->state_key);
     return SY_OK;
 fail:
     sy_db_rollback(db);
@@ -253,11 +259,13 @@ write_create(struct writer *w, const struct sy_room_create *c, struct sy_error *
     struct sy_room_send s = {.sender = c->creator, .type = "m.room.create", .state_key = ""};
     const char *event_id;
     struct sy_event *draft;
+    /* One timestamp for the draft and the real event: a v12 room ID is their hash. */
+    int64_t ts = sy_now_ms();
 
     s.content = create_content(w->a, w->v, c);
     /* The room ID comes first: random, or (v12) the create event's own hash. */
     if (w->v->room_id_is_create_hash) {
-        if (build(w, &s, NULL, 0, &draft, err) != SY_OK)
+        if (build(w, &s, ts, NULL, 0, &draft, err) != SY_OK)
             return err->code;
         w->room_id = draft->room_id;
     } else {
@@ -267,7 +275,7 @@ write_create(struct writer *w, const struct sy_room_create *c, struct sy_error *
     s.room_id = w->room_id;
     if (sy_db_room_insert(w->db, w->room_id, w->v->id, c->creator, sy_now_ms(), err) != SY_OK)
         return err->code;
-    return write_event(w, &s, &event_id, err);
+    return write_event(w, &s, ts, &event_id, err);
 }
 
 int
@@ -291,7 +299,7 @@ sy_room_create(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
     join.room_id = w.room_id;
     join.state_key = c->creator;
     join.content = join_content(&w, c->creator);
-    if (write_event(&w, &join, &event_id, err) != SY_OK)
+    if (write_event(&w, &join, sy_now_ms(), &event_id, err) != SY_OK)
         goto fail;
     for (size_t i = 0; i < c->n_events; i++) {
         struct sy_room_send s = {
@@ -302,7 +310,8 @@ sy_room_create(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
             .content = c->events[i].content,
         };
 
-        if (check_send(&s, err) != SY_OK || write_event(&w, &s, &event_id, err) != SY_OK)
+        if (check_send(&s, err) != SY_OK ||
+            write_event(&w, &s, sy_now_ms(), &event_id, err) != SY_OK)
             goto fail;
     }
     if (sy_db_commit(db, err) != SY_OK)

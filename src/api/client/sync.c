@@ -1,0 +1,191 @@
+/*
+ * api/client/sync.c -- GET /sync: parse, run the sections, and when there
+ * is nothing new and the client asked to wait, park the request with the
+ * notifier until something relevant moves or the timeout passes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/routes.h"
+#include "config.h"
+#include "http/reply.h"
+#include "http/req.h"
+#include "json/json.h"
+#include "node.h"
+#include "sync/notifier.h"
+#include "sync/sync.h"
+#include "util/arena.h"
+#include "util/err.h"
+#include "util/time.h"
+
+/* Longest a request waits; clients ask for 30 s. */
+#define SYNC_MAX_TIMEOUT_MS (5 * 60 * 1000)
+
+struct sync_call {
+    struct sy_sync_ctx ctx;
+    int64_t deadline_us;
+};
+
+static int
+parse_bool(const char *s, int *out)
+{
+    if (s == NULL)
+        return 0;
+    if (strcmp(s, "true") == 0)
+        *out = 1;
+    else if (strcmp(s, "false") == 0)
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
+/* The filter in force: inline JSON, or {} (stored filters: api/client/filter.c). */
+static int
+parse_filter(struct sy_req *req, struct sy_sync_ctx *ctx, struct sy_error *err)
+{
+    const char *f = sy_req_query(req, "filter");
+
+    if (f == NULL || f[0] == '\0') {
+        ctx->filter = sy_json_new_object(ctx->a);
+        return SY_OK;
+    }
+    if (f[0] == '{') {
+        if (sy_json_parse(ctx->a, f, strlen(f), req->node->cfg->max_json_depth, &ctx->filter,
+                          err) != SY_OK ||
+            !json_object_is_type(ctx->filter, json_type_object))
+            return sy_err_invalid(err, "M_INVALID_PARAM", "filter is not a JSON object");
+        return SY_OK;
+    }
+    return sy_sync_stored_filter(ctx, f, &ctx->filter, err);
+}
+
+static int
+parse_request(struct sy_req *req, struct sync_call *call, int64_t *timeout_ms,
+              struct sy_error *err)
+{
+    struct sy_sync_ctx *ctx = &call->ctx;
+    const char *since = sy_req_query(req, "since"), *timeout = sy_req_query(req, "timeout");
+    char *end;
+
+    ctx->db = req->db;
+    ctx->a = req->arena;
+    ctx->node = req->node;
+    ctx->user_id = req->user_id;
+    ctx->device_id = req->device_id;
+    ctx->is_guest = req->is_guest;
+    ctx->set_presence = sy_req_query(req, "set_presence");
+    if (parse_bool(sy_req_query(req, "full_state"), &ctx->full_state) != 0)
+        return sy_err_invalid(err, "M_INVALID_PARAM", "full_state must be true or false");
+    ctx->initial = since == NULL || since[0] == '\0';
+    if (!ctx->initial && sy_sync_token_parse(since, &ctx->since) != 0)
+        return sy_err_invalid(err, "M_INVALID_PARAM", "unknown since token");
+    *timeout_ms = 0;
+    if (timeout != NULL) {
+        *timeout_ms = strtoll(timeout, &end, 10);
+        if (end == timeout || *end != '\0' || *timeout_ms < 0)
+            return sy_err_invalid(err, "M_INVALID_PARAM", "timeout must be a number of ms");
+        if (*timeout_ms > SYNC_MAX_TIMEOUT_MS)
+            *timeout_ms = SYNC_MAX_TIMEOUT_MS;
+    }
+    if (ctx->set_presence != NULL && strcmp(ctx->set_presence, "online") != 0 &&
+        strcmp(ctx->set_presence, "offline") != 0 && strcmp(ctx->set_presence, "unavailable") != 0)
+        return sy_err_invalid(err, "M_INVALID_PARAM", "unknown set_presence");
+    return parse_filter(req, ctx, err);
+}
+
+/* One pass: sections over (since, now]; *any when there is something to return. */
+static int
+run_once(struct sync_call *call, struct json_object **resp, int *any, struct sy_error *err)
+{
+    struct sy_sync_ctx *ctx = &call->ctx;
+
+    if (sy_sync_token_now(ctx->db, &ctx->now, err) != SY_OK)
+        return err->code;
+    *resp = sy_json_new_object(ctx->a);
+    if (sy_sync_run(ctx, *resp, any, err) != SY_OK)
+        return err->code;
+    json_object_object_add(*resp, "next_batch",
+                           json_object_new_string(sy_sync_token_format(ctx->a, &ctx->now)));
+    return SY_OK;
+}
+
+static void on_wake(struct sy_req *req, int timed_out);
+
+static void
+unwait(void *w)
+{
+    sy_notify_unwait(w);
+}
+
+/* Wait for the notifier; a move between our read and the registration wakes at once. */
+static int
+park(struct sy_req *req, struct sync_call *call, struct sy_error *err)
+{
+    struct sy_sync_ctx *ctx = &call->ctx;
+    struct sy_sync_token again;
+    struct sy_waiter *w;
+    const char **keys;
+    size_t n;
+    int64_t left_ms = (call->deadline_us - sy_mono_us()) / 1000;
+
+    if (sy_sync_wait_keys(ctx, &keys, &n, err) != SY_OK)
+        return err->code;
+    sy_req_park(req, left_ms > 0 ? left_ms : 0, on_wake);
+    w = sy_notify_wait(req, keys, n);
+    sy_req_park_detach(req, unwait, w);
+    if (sy_sync_token_now(ctx->db, &again, err) != SY_OK)
+        return err->code;
+    if (memcmp(&again, &ctx->now, sizeof(again)) != 0)
+        sy_req_wake(req);
+    return SY_OK;
+}
+
+/* Reply if there is something (or time is up), else wait again. */
+static void
+answer_or_park(struct sy_req *req, struct sync_call *call, int may_wait)
+{
+    struct sy_error err = {0};
+    struct json_object *resp = NULL;
+    int any = 0;
+
+    if (run_once(call, &resp, &any, &err) != SY_OK) {
+        sy_reply_sy_error(req, &err);
+        return;
+    }
+    if (any || !may_wait || sy_mono_us() >= call->deadline_us || sy_notify_stopping()) {
+        sy_reply_json(req, 200, resp);
+        return;
+    }
+    if (park(req, call, &err) != SY_OK)
+        sy_reply_sy_error(req, &err);
+}
+
+static void
+on_wake(struct sy_req *req, int timed_out)
+{
+    answer_or_park(req, req->park_arg, !timed_out);
+}
+
+static void
+get_sync(struct sy_req *req)
+{
+    struct sync_call *call = sy_arena_alloc(req->arena, sizeof(*call));
+    struct sy_error err = {0};
+    int64_t timeout_ms = 0;
+
+    if (parse_request(req, call, &timeout_ms, &err) != SY_OK) {
+        sy_reply_sy_error(req, &err);
+        return;
+    }
+    call->deadline_us = sy_mono_us() + timeout_ms * 1000;
+    req->park_arg = call;
+    /* An initial or full-state sync answers at once, as the spec's clients expect. */
+    answer_or_park(req, call, timeout_ms > 0 && !call->ctx.initial && !call->ctx.full_state);
+}
+
+const struct sy_route sy_client_sync_routes[] = {
+    {.method = SY_GET, .path = "/_matrix/client/v3/sync", .resource = SY_RES_CLIENT,
+     .auth = SY_AUTH_USER, .guest_ok = 1, .handler = get_sync},
+};
+const size_t sy_client_sync_routes_count = 1;

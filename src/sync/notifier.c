@@ -1,0 +1,177 @@
+/*
+ * sync/notifier.c -- an index from key ("u:..."/"r:...") to waiters, under
+ * one mutex.  A waiter's keys are linked into hash chains; notify walks
+ * the chains of its key and wakes each waiter once.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/req.h"
+#include "sync/notifier.h"
+#include "util/mem.h"
+
+#define N_BUCKETS 4096
+
+struct link {
+    struct link *next;   /* hash chain */
+    struct sy_waiter *w;
+    char *key;
+};
+
+struct sy_waiter {
+    struct sy_waiter *next, *prev; /* all waiters */
+    struct sy_req *req;
+    struct link *links;
+    size_t n_links;
+    int woken;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct link *buckets[N_BUCKETS];
+static struct sy_waiter *all;
+static size_t count;
+static int stopping;
+
+static size_t
+bucket_of(const char *key)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    while (*key)
+        h = (h ^ (unsigned char)*key++) * 1099511628211ULL;
+    return (size_t)(h & (N_BUCKETS - 1));
+}
+
+/* Wake under the lock: the waiter cannot be unregistered (and freed) meanwhile. */
+static void
+wake(struct sy_waiter *w)
+{
+    if (w->woken)
+        return;
+    w->woken = 1;
+    sy_req_wake(w->req);
+}
+
+struct sy_waiter *
+sy_notify_wait(struct sy_req *req, const char *const *keys, size_t n)
+{
+    struct sy_waiter *w = sy_calloc(1, sizeof(*w));
+
+    w->req = req;
+    w->links = sy_calloc(n ? n : 1, sizeof(struct link));
+    w->n_links = n;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n; i++) {
+        struct link *l = &w->links[i];
+        size_t b = bucket_of(keys[i]);
+
+        l->w = w;
+        l->key = sy_strdup(keys[i]);
+        l->next = buckets[b];
+        buckets[b] = l;
+    }
+    w->next = all;
+    if (all)
+        all->prev = w;
+    all = w;
+    count++;
+    if (stopping)
+        wake(w);
+    pthread_mutex_unlock(&lock);
+    return w;
+}
+
+void
+sy_notify_unwait(struct sy_waiter *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < w->n_links; i++) {
+        struct link **p = &buckets[bucket_of(w->links[i].key)];
+
+        while (*p != &w->links[i])
+            p = &(*p)->next;
+        *p = w->links[i].next;
+    }
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        all = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    count--;
+    pthread_mutex_unlock(&lock);
+    for (size_t i = 0; i < w->n_links; i++)
+        free(w->links[i].key);
+    free(w->links);
+    free(w);
+}
+
+static void
+notify_key(const char *key)
+{
+    pthread_mutex_lock(&lock);
+    for (struct link *l = buckets[bucket_of(key)]; l != NULL; l = l->next)
+        if (strcmp(l->key, key) == 0)
+            wake(l->w);
+    pthread_mutex_unlock(&lock);
+}
+
+void
+sy_notify_room(const char *room_id)
+{
+    char key[300];
+
+    if (strlen(room_id) + 3 > sizeof(key))
+        return;
+    key[0] = 'r', key[1] = ':';
+    strcpy(key + 2, room_id);
+    notify_key(key);
+}
+
+void
+sy_notify_user(const char *user_id)
+{
+    char key[300];
+
+    if (strlen(user_id) + 3 > sizeof(key))
+        return;
+    key[0] = 'u', key[1] = ':';
+    strcpy(key + 2, user_id);
+    notify_key(key);
+}
+
+void
+sy_notify_shutdown(void)
+{
+    pthread_mutex_lock(&lock);
+    stopping = 1;
+    for (struct sy_waiter *w = all; w != NULL; w = w->next)
+        wake(w);
+    pthread_mutex_unlock(&lock);
+}
+
+int
+sy_notify_stopping(void)
+{
+    int s;
+
+    pthread_mutex_lock(&lock);
+    s = stopping;
+    pthread_mutex_unlock(&lock);
+    return s;
+}
+
+size_t
+sy_notify_count(void)
+{
+    size_t n;
+
+    pthread_mutex_lock(&lock);
+    n = count;
+    pthread_mutex_unlock(&lock);
+    return n;
+}

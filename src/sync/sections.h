@@ -1,0 +1,23 @@
+/*
+ * sync/sections.h -- the sections of a /sync response, in the order they
+ * run (see sync/sync.h).  Each lives in its own file under sync/.
+ */
+#ifndef SY_SYNC_SECTIONS_H
+#define SY_SYNC_SECTIONS_H
+
+#include "sync/sync.h"
+
+/* rooms.join / invite / leave / knock; fills ctx->joined_rooms.  Runs first. (sync/rooms.c) */
+int sy_sync_section_rooms(struct sy_sync_ctx *ctx, struct json_object *resp, int *any,
+                          struct sy_error *err);
+
+/*
+ * The per-room parts other streams add to rooms.join.<room_id> (ephemeral,
+ * account_data, unread counts): called by the rooms section for every
+ * joined room it considers; *any set when something was added.
+ * (sync/room_extras.c)
+ */
+int sy_sync_room_extras(struct sy_sync_ctx *ctx, const char *room_id, struct json_object *room,
+                        int *any, struct sy_error *err);
+
+#endif /* SY_SYNC_SECTIONS_H */
