@@ -17,7 +17,6 @@ const struct sy_stmt sy_db_aliases_stmts[] = {
     {"aliases_get", "SELECT room_id, creator FROM room_aliases WHERE alias = $1 AND room_id <> ''"},
     {"aliases_delete", "DELETE FROM room_aliases WHERE alias = $1"},
     {"aliases_list", "SELECT alias FROM room_aliases WHERE room_id = $1 ORDER BY alias"},
-    {"aliases_set_public", "UPDATE rooms SET is_public = $2 WHERE room_id = $1"},
     {"aliases_forget", "INSERT INTO room_forgotten (user_id, room_id) VALUES ($1, $2) "
                        "ON CONFLICT DO NOTHING"},
     {"aliases_unforget", "DELETE FROM room_forgotten WHERE user_id = $1 AND room_id = $2"},
@@ -117,19 +116,6 @@ sy_db_alias_list(struct sy_db *db, struct sy_arena *a, const char *room_id, cons
     *n = (size_t)rows;
     PQclear(res);
     return SY_OK;
-}
-
-int
-sy_db_aliases_room_set_public(struct sy_db *db, const char *room_id, int is_public,
-                              struct sy_error *err)
-{
-    const char *p[2] = {room_id, is_public ? "true" : "false"};
-    long rows = 0;
-    int rc = run(db, "aliases_set_public", 2, p, &rows, err);
-
-    if (rc == SY_OK && rows == 0)
-        rc = sy_err_notfound(err, "room not found");
-    return rc;
 }
 
 int

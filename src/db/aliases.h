@@ -34,10 +34,6 @@ int sy_db_alias_delete(struct sy_db *db, const char *alias, struct sy_error *err
 int sy_db_alias_list(struct sy_db *db, struct sy_arena *a, const char *room_id, const char ***out,
                      size_t *n, struct sy_error *err);
 
-/* Set rooms.is_public (listed in the public room directory); SY_ENOTFOUND for no such room. */
-int sy_db_aliases_room_set_public(struct sy_db *db, const char *room_id, int is_public,
-                                  struct sy_error *err);
-
 /* Record that user_id forgot room_id (idempotent). */
 int sy_db_room_forget(struct sy_db *db, const char *user_id, const char *room_id,
                       struct sy_error *err);

@@ -73,7 +73,6 @@ const struct sy_stmt sy_db_directory_stmts[] = {
      "WITH listable AS (" SUMMARY_SELECT "WHERE r.is_public) "
      "SELECT count(*) FROM listable WHERE joined > 0 AND (join_rule IN ('public', 'knock', "
      "'knock_restricted') OR hv = 'world_readable')"},
-    {"dir_set_public", "UPDATE rooms SET is_public = $2 WHERE room_id = $1"},
     {"dir_state_of_type",
      "SELECT e.client_json FROM current_state cs JOIN events e ON e.event_id = cs.event_id "
      "WHERE cs.room_id = $1 AND cs.type = $2 ORDER BY cs.state_key"},
@@ -153,20 +152,6 @@ sy_db_dir_room(struct sy_db *db, struct sy_arena *a, const char *room_id, struct
         read_room(a, res, 0, out);
     PQclear(res);
     return rc;
-}
-
-int
-sy_db_dir_set_public(struct sy_db *db, const char *room_id, int is_public, struct sy_error *err)
-{
-    const char *p[2] = {room_id, is_public ? "true" : "false"};
-    PGresult *res = sy_db_exec(db, "dir_set_public", 2, p, err);
-    long rows;
-
-    if (res == NULL)
-        return err->code;
-    rows = sy_db_affected(res);
-    PQclear(res);
-    return rows > 0 ? SY_OK : sy_err_notfound(err, "room not found");
 }
 
 int

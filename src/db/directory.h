@@ -59,9 +59,6 @@ int sy_db_dir_public_rooms(struct sy_db *db, struct sy_arena *a, const struct sy
 int sy_db_dir_room(struct sy_db *db, struct sy_arena *a, const char *room_id,
                    struct sy_dir_room *out, struct sy_error *err);
 
-/* Publish (1) or unpublish (0) a room; SY_ENOTFOUND when the room is unknown. */
-int sy_db_dir_set_public(struct sy_db *db, const char *room_id, int is_public,
-                         struct sy_error *err);
 
 /*
  * The client JSON texts of every current state event of 'type' in

@@ -18,6 +18,7 @@ const struct sy_stmt sy_db_rooms_stmts[] = {
     {"rooms_get", "SELECT " ROOM_COLS " FROM rooms WHERE room_id = $1"},
     {"rooms_lock", "SELECT " ROOM_COLS " FROM rooms WHERE room_id = $1 FOR UPDATE"},
     {"rooms_set_state_group", "UPDATE rooms SET current_state_group = $2 WHERE room_id = $1"},
+    {"rooms_set_public", "UPDATE rooms SET is_public = $2 WHERE room_id = $1"},
     {NULL, NULL},
 };
 
@@ -86,4 +87,18 @@ sy_db_room_set_state_group(struct sy_db *db, const char *room_id, int64_t group,
         return err->code;
     PQclear(res);
     return SY_OK;
+}
+
+int
+sy_db_room_set_public(struct sy_db *db, const char *room_id, int is_public, struct sy_error *err)
+{
+    const char *p[2] = {room_id, is_public ? "true" : "false"};
+    PGresult *res = sy_db_exec(db, "rooms_set_public", 2, p, err);
+    long rows;
+
+    if (res == NULL)
+        return err->code;
+    rows = sy_db_affected(res);
+    PQclear(res);
+    return rows > 0 ? SY_OK : sy_err_notfound(err, "room not found");
 }

@@ -31,4 +31,8 @@ int sy_db_room_lock(struct sy_db *db, struct sy_arena *a, const char *room_id,
 int sy_db_room_set_state_group(struct sy_db *db, const char *room_id, int64_t group,
                                struct sy_error *err);
 
+/* Publish (1) or unpublish (0) a room in the directory; SY_ENOTFOUND when unknown. */
+int sy_db_room_set_public(struct sy_db *db, const char *room_id, int is_public,
+                          struct sy_error *err);
+
 #endif /* SY_DB_ROOMS_H */

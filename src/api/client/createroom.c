@@ -20,6 +20,7 @@
 #include "api/client/membership.h"
 #include "api/routes.h"
 #include "config.h"
+#include "db/rooms.h"
 #include "db/aliases.h"
 #include "db/users.h"
 #include "http/reply.h"
@@ -530,7 +531,7 @@ create_room(struct sy_req *req)
     }
     if (c.alias != NULL && sy_db_alias_set_room(req->db, c.alias, room_id, &err) != SY_OK)
         goto fail;
-    if (c.is_public && sy_db_aliases_room_set_public(req->db, room_id, 1, &err) != SY_OK)
+    if (c.is_public && sy_db_room_set_public(req->db, room_id, 1, &err) != SY_OK)
         goto fail;
     if (send_invites(req, &c, room_id, &err) != SY_OK)
         goto fail;

@@ -20,6 +20,7 @@
 #include "api/client/power.h"
 #include "api/routes.h"
 #include "config.h"
+#include "db/rooms.h"
 #include "db/directory.h"
 #include "http/reply.h"
 #include "http/req.h"
@@ -316,7 +317,7 @@ put_visibility(struct sy_req *req)
                                    "room directory entry");
         goto fail;
     }
-    if (info.is_public != public && sy_db_dir_set_public(req->db, room_id, public, &err) != SY_OK)
+    if (info.is_public != public && sy_db_room_set_public(req->db, room_id, public, &err) != SY_OK)
         goto fail;
     sy_reply_empty(req);
     return;

@@ -23,6 +23,7 @@
 #include "api/client/power.h"
 #include "api/routes.h"
 #include "config.h"
+#include "db/rooms.h"
 #include "db/directory.h"
 #include "http/reply.h"
 #include "http/req.h"
@@ -381,8 +382,8 @@ post_upgrade(struct sy_req *req)
                        content);
     }
 
-    if (info.is_public && (sy_db_dir_set_public(req->db, new_room, 1, &err) != SY_OK ||
-                           sy_db_dir_set_public(req->db, room_id, 0, &err) != SY_OK))
+    if (info.is_public && (sy_db_room_set_public(req->db, new_room, 1, &err) != SY_OK ||
+                           sy_db_room_set_public(req->db, room_id, 0, &err) != SY_OK))
         goto fail;
 
     if (raised)
