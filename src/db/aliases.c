@@ -24,21 +24,6 @@ const struct sy_stmt sy_db_aliases_stmts[] = {
     {NULL, NULL},
 };
 
-/* Run a statement that returns no rows; *rows gets the rows it touched when not NULL. */
-static int
-run(struct sy_db *db, const char *stmt, int n, const char *const *p, long *rows,
-    struct sy_error *err)
-{
-    PGresult *res = sy_db_exec(db, stmt, n, p, err);
-
-    if (res == NULL)
-        return err->code;
-    if (rows != NULL)
-        *rows = sy_db_affected(res);
-    PQclear(res);
-    return SY_OK;
-}
-
 int
 sy_db_alias_create(struct sy_db *db, const char *alias, const char *room_id, const char *creator,
                    int64_t now_ms, struct sy_error *err)
@@ -47,7 +32,7 @@ sy_db_alias_create(struct sy_db *db, const char *alias, const char *room_id, con
     const char *p[4] = {alias, room_id, creator, ts};
 
     snprintf(ts, sizeof(ts), "%lld", (long long)now_ms);
-    if (run(db, "aliases_create", 4, p, NULL, err) != SY_OK) {
+    if (sy_db_run(db, "aliases_create", 4, p, NULL, err) != SY_OK) {
         if (err->code == SY_ECONFLICT)
             return sy_error_set(err, SY_ECONFLICT, 409, "M_UNKNOWN",
                                 "room alias %.200s already exists", alias);
@@ -61,7 +46,7 @@ sy_db_alias_set_room(struct sy_db *db, const char *alias, const char *room_id, s
 {
     const char *p[2] = {alias, room_id};
     long rows = 0;
-    int rc = run(db, "aliases_set_room", 2, p, &rows, err);
+    int rc = sy_db_run(db, "aliases_set_room", 2, p, &rows, err);
 
     if (rc == SY_OK && rows == 0)
         rc = sy_err_notfound(err, "room alias not found");
@@ -93,7 +78,7 @@ int
 sy_db_alias_delete(struct sy_db *db, const char *alias, struct sy_error *err)
 {
     long rows = 0;
-    int rc = run(db, "aliases_delete", 1, &alias, &rows, err);
+    int rc = sy_db_run(db, "aliases_delete", 1, &alias, &rows, err);
 
     if (rc == SY_OK && rows == 0)
         rc = sy_err_notfound(err, "room alias %.200s not found", alias);
@@ -123,7 +108,7 @@ sy_db_room_forget(struct sy_db *db, const char *user_id, const char *room_id, st
 {
     const char *p[2] = {user_id, room_id};
 
-    return run(db, "aliases_forget", 2, p, NULL, err);
+    return sy_db_run(db, "aliases_forget", 2, p, NULL, err);
 }
 
 int
@@ -132,7 +117,7 @@ sy_db_room_unforget(struct sy_db *db, const char *user_id, const char *room_id,
 {
     const char *p[2] = {user_id, room_id};
 
-    return run(db, "aliases_unforget", 2, p, NULL, err);
+    return sy_db_run(db, "aliases_unforget", 2, p, NULL, err);
 }
 
 int

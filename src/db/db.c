@@ -126,6 +126,20 @@ sy_db_exec(struct sy_db *db, const char *name, int n, const char *const *params,
     return NULL;
 }
 
+int
+sy_db_run(struct sy_db *db, const char *name, int n, const char *const *params, long *rows,
+          struct sy_error *err)
+{
+    PGresult *res = sy_db_exec(db, name, n, params, err);
+
+    if (res == NULL)
+        return err->code;
+    if (rows != NULL)
+        *rows = sy_db_affected(res);
+    PQclear(res);
+    return SY_OK;
+}
+
 long
 sy_db_affected(PGresult *res)
 {

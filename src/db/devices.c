@@ -39,21 +39,6 @@ read_device(struct sy_arena *a, PGresult *res, int r, struct sy_device *d)
     d->last_seen_ip = sy_arena_strdup(a, sy_db_val(res, r, 3));
 }
 
-/* Run a statement for its effect; *rows gets the row count when not NULL. */
-static int
-exec_cmd(struct sy_db *db, const char *stmt, int n, const char *const *p, long *rows,
-         struct sy_error *err)
-{
-    PGresult *res = sy_db_exec(db, stmt, n, p, err);
-
-    if (res == NULL)
-        return err->code;
-    if (rows != NULL)
-        *rows = sy_db_affected(res);
-    PQclear(res);
-    return SY_OK;
-}
-
 int
 sy_db_device_upsert(struct sy_db *db, const char *user_id, const char *device_id,
                     const char *display_name, int64_t now_ms, const char *ip,
@@ -63,7 +48,7 @@ sy_db_device_upsert(struct sy_db *db, const char *user_id, const char *device_id
     const char *p[5] = {user_id, device_id, display_name, ts, ip};
 
     snprintf(ts, sizeof(ts), "%lld", (long long)now_ms);
-    return exec_cmd(db, "devices_upsert", 5, p, NULL, err);
+    return sy_db_run(db, "devices_upsert", 5, p, NULL, err);
 }
 
 int
@@ -108,7 +93,7 @@ sy_db_device_rename(struct sy_db *db, const char *user_id, const char *device_id
 {
     const char *p[3] = {user_id, device_id, display_name};
     long rows = 0;
-    int rc = exec_cmd(db, "devices_rename", 3, p, &rows, err);
+    int rc = sy_db_run(db, "devices_rename", 3, p, &rows, err);
 
     if (rc == SY_OK && rows == 0)
         return sy_err_notfound(err, "no such device");
@@ -121,7 +106,7 @@ sy_db_device_delete(struct sy_db *db, const char *user_id, const char *device_id
 {
     const char *p[2] = {user_id, device_id};
 
-    return exec_cmd(db, "devices_delete", 2, p, NULL, err);
+    return sy_db_run(db, "devices_delete", 2, p, NULL, err);
 }
 
 int
@@ -130,7 +115,7 @@ sy_db_device_delete_all(struct sy_db *db, const char *user_id, const char *keep,
 {
     const char *p[2] = {user_id, keep};
 
-    return exec_cmd(db, "devices_delete_all", 2, p, NULL, err);
+    return sy_db_run(db, "devices_delete_all", 2, p, NULL, err);
 }
 
 int
@@ -141,5 +126,5 @@ sy_db_device_touch(struct sy_db *db, const char *user_id, const char *device_id,
     const char *p[4] = {user_id, device_id, ts, ip};
 
     snprintf(ts, sizeof(ts), "%lld", (long long)now_ms);
-    return exec_cmd(db, "devices_touch", 4, p, NULL, err);
+    return sy_db_run(db, "devices_touch", 4, p, NULL, err);
 }

@@ -52,17 +52,6 @@ const struct sy_stmt sy_db_events_stmts[] = {
     {NULL, NULL},
 };
 
-static int
-exec_void(struct sy_db *db, const char *stmt, int n, const char *const *p, struct sy_error *err)
-{
-    PGresult *res = sy_db_exec(db, stmt, n, p, err);
-
-    if (res == NULL)
-        return err->code;
-    PQclear(res);
-    return SY_OK;
-}
-
 int
 sy_db_event_insert(struct sy_db *db, const struct sy_db_event *ev, const char *const *prev,
                    size_t n_prev, const char *const *auth, size_t n_auth, struct sy_error *err)
@@ -83,16 +72,16 @@ sy_db_event_insert(struct sy_db *db, const struct sy_db_event *ev, const char *c
     p[14] = ev->txn_user, p[15] = ev->txn_device, p[16] = ev->txn_id, p[17] = ev->search_text;
     p[18] = ev->membership;
     p[19] = ev->txn_kind;
-    rc = exec_void(db, "events_insert", 20, p, err);
+    rc = sy_db_run(db, "events_insert", 20, p, NULL, err);
     if (rc == SY_OK && n_prev > 0) {
         const char *e[2] = {ev->event_id, sy_db_text_array(a, prev, n_prev)};
 
-        rc = exec_void(db, "events_insert_edges", 2, e, err);
+        rc = sy_db_run(db, "events_insert_edges", 2, e, NULL, err);
     }
     if (rc == SY_OK && n_auth > 0) {
         const char *e[2] = {ev->event_id, sy_db_text_array(a, auth, n_auth)};
 
-        rc = exec_void(db, "events_insert_auth", 2, e, err);
+        rc = sy_db_run(db, "events_insert_auth", 2, e, NULL, err);
     }
     sy_arena_free(a);
     return rc;
@@ -234,7 +223,7 @@ sy_db_event_set_redacted(struct sy_db *db, const char *event_id, const char *red
 {
     const char *p[3] = {event_id, redaction_id, client_json};
 
-    return exec_void(db, "events_set_redacted", 3, p, err);
+    return sy_db_run(db, "events_set_redacted", 3, p, NULL, err);
 }
 
 int
@@ -271,9 +260,9 @@ sy_db_extremities_advance(struct sy_db *db, const char *room_id, const char *eve
     int rc = SY_OK;
 
     if (n_prev > 0)
-        rc = exec_void(db, "events_extremities_drop", 2, drop, err);
+        rc = sy_db_run(db, "events_extremities_drop", 2, drop, NULL, err);
     if (rc == SY_OK)
-        rc = exec_void(db, "events_extremities_add", 2, add, err);
+        rc = sy_db_run(db, "events_extremities_add", 2, add, NULL, err);
     sy_arena_free(a);
     return rc;
 }

@@ -44,6 +44,13 @@ extern const struct sy_stmt sy_db_search_stmts[];
 PGresult *sy_db_exec(struct sy_db *db, const char *name, int n, const char *const *params,
                      struct sy_error *err);
 
+/*
+ * Run a statement for its effect: 0, or the error as sy_db_exec().  *rows
+ * (when not NULL) gets the number of rows it touched.
+ */
+int sy_db_run(struct sy_db *db, const char *name, int n, const char *const *params, long *rows,
+              struct sy_error *err);
+
 /* Rows a command touched (PQcmdTuples as a number). */
 long sy_db_affected(PGresult *res);
 

@@ -59,17 +59,6 @@ const struct sy_stmt sy_db_state_stmts[] = {
     {NULL, NULL},
 };
 
-static int
-exec_void(struct sy_db *db, const char *stmt, int n, const char *const *p, struct sy_error *err)
-{
-    PGresult *res = sy_db_exec(db, stmt, n, p, err);
-
-    if (res == NULL)
-        return err->code;
-    PQclear(res);
-    return SY_OK;
-}
-
 static void
 read_rows(struct sy_arena *a, PGresult *res, struct sy_db_state_row **rows, size_t *n)
 {
@@ -144,7 +133,7 @@ sy_db_state_group_new(struct sy_db *db, const char *room_id, int64_t prev_group,
         const char *q[4] = {id, NULL, NULL, NULL};
 
         row_arrays(a, rows, n, &q[1], &q[2], &q[3]);
-        rc = exec_void(db, "state_group_entries", 4, q, err);
+        rc = sy_db_run(db, "state_group_entries", 4, q, NULL, err);
     }
     sy_arena_free(a);
     return rc;
@@ -189,7 +178,7 @@ sy_db_current_state_set(struct sy_db *db, const char *room_id, const char *type,
 {
     const char *p[5] = {room_id, type, state_key, event_id, membership};
 
-    return exec_void(db, "current_state_set", 5, p, err);
+    return sy_db_run(db, "current_state_set", 5, p, NULL, err);
 }
 
 int
