@@ -32,6 +32,8 @@ static const struct route_table tables[] = {
     TABLE(sy_client_search_routes),
     TABLE(sy_client_userdir_routes),
     TABLE(sy_client_sync_routes),
+    TABLE(sy_client_filter_routes),
+    TABLE(sy_client_relations_routes),
 };
 
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))

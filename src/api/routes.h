@@ -32,6 +32,8 @@ SY_ROUTES(sy_client_hierarchy_routes);
 SY_ROUTES(sy_client_upgrade_routes);
 SY_ROUTES(sy_client_search_routes);
 SY_ROUTES(sy_client_userdir_routes);
+SY_ROUTES(sy_client_filter_routes);
+SY_ROUTES(sy_client_relations_routes);
 
 /* The node's router over all route tables; the caller frees it with sy_router_free(). */
 struct sy_router *sy_api_router_new(void);

@@ -34,6 +34,8 @@ extern const struct sy_stmt sy_db_state_stmts[];
 extern const struct sy_stmt sy_db_streams_stmts[];
 extern const struct sy_stmt sy_db_directory_stmts[];
 extern const struct sy_stmt sy_db_search_stmts[];
+extern const struct sy_stmt sy_db_filters_stmts[];
+extern const struct sy_stmt sy_db_relations_stmts[];
 
 /*
  * Run prepared statement 'name' with text parameters (NULL = SQL NULL).

@@ -12,6 +12,7 @@
 #include "rooms/event.h"
 #include "rooms/format.h"
 #include "rooms/persist.h"
+#include "rooms/relations.h"
 #include "rooms/state.h"
 #include "sync/stream.h"
 #include "util/arena.h"
@@ -96,6 +97,7 @@ sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int6
     if (sy_db_stream_advance(db, SY_STREAM_EVENTS, &row.stream_ordering, err) != SY_OK ||
         sy_db_event_insert(db, &row, ev->prev_events, ev->n_prev_events, ev->auth_events,
                            ev->n_auth_events, err) != SY_OK ||
+        sy_relations_persist(db, ev, row.stream_ordering, err) != SY_OK ||
         sy_db_extremities_advance(db, ev->room_id, ev->event_id, ev->prev_events,
                                   ev->n_prev_events, err) != SY_OK)
         return err->code;

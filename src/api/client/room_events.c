@@ -19,6 +19,7 @@
 #include "json/json.h"
 #include "node.h"
 #include "rooms/event.h"
+#include "rooms/relations.h"
 #include "rooms/room.h"
 #include "util/err.h"
 
@@ -229,13 +230,19 @@ get_event(struct sy_req *req)
 {
     struct sy_error err = {0};
     struct sy_room_event ev;
+    struct json_object *obj;
 
     if (sy_room_event_get(req->db, req->arena, sy_req_param(req, "roomId"),
                           sy_req_param(req, "eventId"), req->user_id, &ev, &err) != SY_OK) {
         sy_reply_sy_error(req, &err);
         return;
     }
-    sy_reply_json(req, 200, event_json(req, &ev));
+    obj = event_json(req, &ev);
+    if (sy_relations_bundle_event(req->db, req->arena, &ev, req->user_id, obj, &err) != SY_OK) {
+        sy_reply_sy_error(req, &err);
+        return;
+    }
+    sy_reply_json(req, 200, obj);
 }
 
 /* PUT /rooms/{roomId}/redact/{eventId}/{txnId} {reason?}: the body is the redaction's content. */
