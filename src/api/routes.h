@@ -32,6 +32,10 @@ SY_ROUTES(sy_client_hierarchy_routes);
 SY_ROUTES(sy_client_upgrade_routes);
 SY_ROUTES(sy_client_search_routes);
 SY_ROUTES(sy_client_userdir_routes);
+SY_ROUTES(sy_client_typing_routes);
+SY_ROUTES(sy_client_receipts_routes);
+SY_ROUTES(sy_client_presence_routes);
+SY_ROUTES(sy_client_account_data_routes);
 SY_ROUTES(sy_client_filter_routes);
 SY_ROUTES(sy_client_relations_routes);
 

@@ -34,6 +34,9 @@ extern const struct sy_stmt sy_db_state_stmts[];
 extern const struct sy_stmt sy_db_streams_stmts[];
 extern const struct sy_stmt sy_db_directory_stmts[];
 extern const struct sy_stmt sy_db_search_stmts[];
+extern const struct sy_stmt sy_db_receipts_stmts[];
+extern const struct sy_stmt sy_db_account_data_stmts[];
+extern const struct sy_stmt sy_db_presence_stmts[];
 extern const struct sy_stmt sy_db_filters_stmts[];
 extern const struct sy_stmt sy_db_relations_stmts[];
 

@@ -11,6 +11,8 @@ typedef int (*room_part_fn)(struct sy_sync_ctx *ctx, const char *room_id,
 
 static const room_part_fn parts[] = {
     NULL, /* keeps the table valid C while it is empty */
+    sy_sync_room_ephemeral,
+    sy_sync_room_account_data,
 };
 
 int

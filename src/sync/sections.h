@@ -20,4 +20,17 @@ int sy_sync_section_rooms(struct sy_sync_ctx *ctx, struct json_object *resp, int
 int sy_sync_room_extras(struct sy_sync_ctx *ctx, const char *room_id, struct json_object *room,
                         int *any, struct sy_error *err);
 
+/* Top-level "account_data": the user's global account data. (sync/account_data.c) */
+int sy_sync_section_account_data(struct sy_sync_ctx *ctx, struct json_object *resp, int *any,
+                                 struct sy_error *err);
+/* Top-level "presence": the user's and their room-mates' presence. (sync/presence.c) */
+int sy_sync_section_presence(struct sy_sync_ctx *ctx, struct json_object *resp, int *any,
+                             struct sy_error *err);
+/* rooms.join.<room_id>.ephemeral: m.typing and m.receipt. (sync/ephemeral.c) */
+int sy_sync_room_ephemeral(struct sy_sync_ctx *ctx, const char *room_id,
+                           struct json_object *room_obj, int *any, struct sy_error *err);
+/* rooms.join.<room_id>.account_data: the user's room account data. (sync/account_data.c) */
+int sy_sync_room_account_data(struct sy_sync_ctx *ctx, const char *room_id,
+                              struct json_object *room_obj, int *any, struct sy_error *err);
+
 #endif /* SY_SYNC_SECTIONS_H */

@@ -11,6 +11,8 @@
 /* In order: rooms first, since later sections use ctx->joined_rooms. */
 static const sy_sync_section_fn sections[] = {
     sy_sync_section_rooms,
+    sy_sync_section_account_data,
+    sy_sync_section_presence,
 };
 
 int

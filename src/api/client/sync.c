@@ -13,6 +13,7 @@
 #include "json/json.h"
 #include "node.h"
 #include "sync/notifier.h"
+#include "sync/presence.h"
 #include "sync/sync.h"
 #include "util/arena.h"
 #include "util/err.h"
@@ -91,7 +92,10 @@ parse_request(struct sy_req *req, struct sync_call *call, int64_t *timeout_ms,
     if (ctx->set_presence != NULL && strcmp(ctx->set_presence, "online") != 0 &&
         strcmp(ctx->set_presence, "offline") != 0 && strcmp(ctx->set_presence, "unavailable") != 0)
         return sy_err_invalid(err, "M_INVALID_PARAM", "unknown set_presence");
-    return parse_filter(req, ctx, err);
+    if (parse_filter(req, ctx, err) != SY_OK)
+        return err->code;
+    /* A valid request marks its user online (or as set_presence says). */
+    return sy_sync_presence_update(ctx, err);
 }
 
 /* One pass: sections over (since, now]; *any when there is something to return. */

@@ -1,0 +1,190 @@
+/*
+ * sync/presence.c -- presence writes and reads, and the /sync section.
+ */
+#include <string.h>
+
+#include "db/db.h"
+#include "db/presence.h"
+#include "db/state.h"
+#include "json/json.h"
+#include "sync/notifier.h"
+#include "sync/presence.h"
+#include "sync/sections.h"
+#include "sync/stream.h"
+#include "util/err.h"
+#include "util/time.h"
+
+/* Active within this long counts as currently active (Synapse's LAST_ACTIVE_GRANULARITY). */
+#define CURRENTLY_ACTIVE_MS (60 * 1000)
+
+int
+sy_presence_state_valid(const char *s)
+{
+    return s != NULL && (strcmp(s, "online") == 0 || strcmp(s, "unavailable") == 0 ||
+                         strcmp(s, "offline") == 0);
+}
+
+static int
+str_eq(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Wake the user's long-polls and those of everyone in their joined rooms. */
+static int
+notify_change(struct sy_db *db, struct sy_arena *a, const char *user_id, struct sy_error *err)
+{
+    const char **rooms;
+    size_t n;
+
+    sy_notify_user(user_id);
+    if (sy_db_rooms_for_user(db, a, user_id, "join", &rooms, &n, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < n; i++)
+        sy_notify_room(rooms[i]);
+    return SY_OK;
+}
+
+/*
+ * Make user_id's presence 'state' with 'status_msg' (keep_msg: the stored
+ * one).  A new stream position only when what others see changes.
+ */
+static int
+update(struct sy_db *db, struct sy_arena *a, const char *user_id, const char *state,
+       const char *status_msg, int keep_msg, struct sy_error *err)
+{
+    struct sy_db_presence old, p = {0};
+    int64_t now = sy_now_ms();
+    int have, online = strcmp(state, "online") == 0;
+
+    /* Most calls (every /sync) change nothing: settle those without the stream lock. */
+    have = sy_db_presence_get(db, a, user_id, &old, err);
+    if (have != SY_OK && have != SY_ENOTFOUND)
+        return err->code;
+    if (have == SY_OK && strcmp(old.state, state) == 0 &&
+        (keep_msg || str_eq(old.status_msg, status_msg)))
+        return online ? sy_db_presence_touch(db, user_id, now, err) : SY_OK;
+    if (sy_db_begin(db, err) != SY_OK)
+        return err->code;
+    /* The advance first: its row lock orders writers before they read the old row. */
+    if (sy_db_stream_advance(db, SY_STREAM_PRESENCE, &p.stream_pos, err) != SY_OK)
+        goto fail;
+    have = sy_db_presence_get(db, a, user_id, &old, err);
+    if (have != SY_OK && have != SY_ENOTFOUND)
+        goto fail;
+    if (keep_msg)
+        status_msg = have == SY_OK ? old.status_msg : NULL;
+    if (have == SY_OK && strcmp(old.state, state) == 0 && str_eq(old.status_msg, status_msg)) {
+        /* No visible change: drop the position, keep the activity time fresh. */
+        sy_db_rollback(db);
+        return online ? sy_db_presence_touch(db, user_id, now, err) : SY_OK;
+    }
+    p.user_id = user_id;
+    p.state = state;
+    p.status_msg = status_msg;
+    p.last_active_ts = online ? now : (have == SY_OK ? old.last_active_ts : 0);
+    p.currently_active = online;
+    if (sy_db_presence_put(db, &p, err) != SY_OK || sy_db_commit(db, err) != SY_OK)
+        goto fail;
+    return notify_change(db, a, user_id, err);
+fail:
+    sy_db_rollback(db);
+    return err->code;
+}
+
+int
+sy_presence_set(struct sy_db *db, struct sy_arena *a, const char *user_id, const char *state,
+                const char *status_msg, struct sy_error *err)
+{
+    if (!sy_presence_state_valid(state))
+        return sy_err_invalid(err, "M_INVALID_PARAM", "invalid presence state");
+    return update(db, a, user_id, state, status_msg, 0, err);
+}
+
+int
+sy_sync_presence_update(struct sy_sync_ctx *ctx, struct sy_error *err)
+{
+    const char *state = ctx->set_presence ? ctx->set_presence : "online";
+
+    if (strcmp(state, "offline") == 0)
+        return SY_OK;
+    if (!sy_presence_state_valid(state))
+        return sy_err_invalid(err, "M_INVALID_PARAM", "unknown set_presence");
+    return update(ctx->db, ctx->a, ctx->user_id, state, NULL, 1, err);
+}
+
+/* The spec's presence object of p (NULL: never set) as seen at 'now'. */
+static struct json_object *
+presence_json(const struct sy_db_presence *p, int64_t now)
+{
+    struct json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "presence", json_object_new_string(p ? p->state : "offline"));
+    if (p == NULL)
+        return o;
+    if (p->last_active_ts > 0)
+        json_object_object_add(o, "last_active_ago",
+                               json_object_new_int64(now > p->last_active_ts
+                                                         ? now - p->last_active_ts
+                                                         : 0));
+    if (p->status_msg != NULL)
+        json_object_object_add(o, "status_msg", json_object_new_string(p->status_msg));
+    if (strcmp(p->state, "online") == 0)
+        json_object_object_add(
+            o, "currently_active",
+            json_object_new_boolean(p->currently_active &&
+                                    now - p->last_active_ts < CURRENTLY_ACTIVE_MS));
+    return o;
+}
+
+int
+sy_presence_get(struct sy_db *db, struct sy_arena *a, const char *viewer, const char *user_id,
+                struct json_object **out, struct sy_error *err)
+{
+    struct sy_db_presence p;
+    int rc;
+
+    if (strcmp(viewer, user_id) != 0) {
+        if ((rc = sy_db_presence_share_room(db, viewer, user_id, err)) < 0)
+            return rc;
+        if (!rc)
+            return sy_err_forbidden(err, "you are not allowed to see their presence");
+    }
+    rc = sy_db_presence_get(db, a, user_id, &p, err);
+    if (rc != SY_OK && rc != SY_ENOTFOUND)
+        return rc;
+    *out = sy_json_own(a, presence_json(rc == SY_OK ? &p : NULL, sy_now_ms()));
+    return SY_OK;
+}
+
+int
+sy_sync_section_presence(struct sy_sync_ctx *ctx, struct json_object *resp, int *any,
+                         struct sy_error *err)
+{
+    struct json_object *events = json_object_new_array(), *wrap = json_object_new_object();
+    struct sy_db_presence *rows;
+    int64_t now = sy_now_ms();
+    size_t n;
+
+    json_object_object_add(wrap, "events", events);
+    json_object_object_add(resp, "presence", wrap);
+    if (sy_db_presence_visible_range(ctx->db, ctx->a, ctx->user_id,
+                                     ctx->initial ? 0 : ctx->since.pos[SY_STREAM_PRESENCE],
+                                     ctx->now.pos[SY_STREAM_PRESENCE], &rows, &n,
+                                     err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *ev;
+
+        /* A first sync needs no news of who is offline (Synapse leaves them out too). */
+        if (ctx->initial && strcmp(rows[i].state, "offline") == 0)
+            continue;
+        ev = json_object_new_object();
+        json_object_object_add(ev, "type", json_object_new_string("m.presence"));
+        json_object_object_add(ev, "sender", json_object_new_string(rows[i].user_id));
+        json_object_object_add(ev, "content", presence_json(&rows[i], now));
+        json_object_array_add(events, ev);
+        *any = 1;
+    }
+    return SY_OK;
+}
