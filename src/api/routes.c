@@ -38,6 +38,9 @@ static const struct route_table tables[] = {
     TABLE(sy_client_sync_routes),
     TABLE(sy_client_filter_routes),
     TABLE(sy_client_relations_routes),
+    TABLE(sy_client_keys_routes),
+    TABLE(sy_client_to_device_routes),
+    TABLE(sy_client_key_backup_routes),
 };
 
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))

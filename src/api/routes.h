@@ -38,6 +38,9 @@ SY_ROUTES(sy_client_presence_routes);
 SY_ROUTES(sy_client_account_data_routes);
 SY_ROUTES(sy_client_filter_routes);
 SY_ROUTES(sy_client_relations_routes);
+SY_ROUTES(sy_client_keys_routes);
+SY_ROUTES(sy_client_to_device_routes);
+SY_ROUTES(sy_client_key_backup_routes);
 
 /* The node's router over all route tables; the caller frees it with sy_router_free(). */
 struct sy_router *sy_api_router_new(void);

@@ -21,6 +21,7 @@ static const struct sy_stmt *const all_tables[] = {
     sy_db_directory_stmts, sy_db_search_stmts,
     sy_db_receipts_stmts, sy_db_account_data_stmts, sy_db_presence_stmts,
     sy_db_filters_stmts, sy_db_relations_stmts,
+    sy_db_e2e_keys_stmts, sy_db_device_inbox_stmts, sy_db_key_backup_stmts,
 };
 
 static int

@@ -32,5 +32,14 @@ int sy_sync_room_ephemeral(struct sy_sync_ctx *ctx, const char *room_id,
 /* rooms.join.<room_id>.account_data: the user's room account data. (sync/account_data.c) */
 int sy_sync_room_account_data(struct sy_sync_ctx *ctx, const char *room_id,
                               struct json_object *room_obj, int *any, struct sy_error *err);
+/* Top-level "to_device": messages for this device, at most 100 a response. (sync/to_device.c) */
+int sy_sync_section_to_device(struct sy_sync_ctx *ctx, struct json_object *resp, int *any,
+                              struct sy_error *err);
+/* Top-level "device_lists": changed and left. (sync/e2ee.c) */
+int sy_sync_section_device_lists(struct sy_sync_ctx *ctx, struct json_object *resp, int *any,
+                                 struct sy_error *err);
+/* device_one_time_keys_count and device_unused_fallback_key_types. (sync/e2ee.c) */
+int sy_sync_section_e2ee_keys(struct sy_sync_ctx *ctx, struct json_object *resp, int *any,
+                              struct sy_error *err);
 
 #endif /* SY_SYNC_SECTIONS_H */

@@ -13,6 +13,9 @@ static const sy_sync_section_fn sections[] = {
     sy_sync_section_rooms,
     sy_sync_section_account_data,
     sy_sync_section_presence,
+    sy_sync_section_to_device,
+    sy_sync_section_device_lists,
+    sy_sync_section_e2ee_keys,
 };
 
 int
