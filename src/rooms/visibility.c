@@ -84,6 +84,10 @@ sy_visibility_event(struct sy_db *db, struct sy_arena *a, const struct sy_db_eve
 
     if (ev->rejected != NULL)
         return 0;
+    /* Users always see their own membership events (their leave from a joined-only room too). */
+    if (strcmp(ev->type, "m.room.member") == 0 && ev->state_key != NULL &&
+        strcmp(ev->state_key, user_id) == 0)
+        return 1;
     if (sy_db_state_group_lookup(db, a, ev->state_after, "m.room.history_visibility", "",
                                  &hv_id, err) != SY_OK ||
         membership_in_group(db, a, ev->state_after, user_id, &membership, err) != SY_OK)
