@@ -16,6 +16,7 @@
 #include "util/err.h"
 #include "util/str.h"
 #include "util/time.h"
+#include "sync/e2ee.h"
 
 static int
 check_password_policy(const struct sy_config *cfg, const char *password, struct sy_error *err)
@@ -105,10 +106,11 @@ sy_account_open_session(struct sy_db *db, struct sy_arena *a, const char *user_i
         sy_db_token_delete_device(db, user_id, device_id, err) != SY_OK ||
         sy_db_token_add(db, sy_str_hex(a, hash, sizeof(hash)), user_id, device_id, now, err) !=
             SY_OK ||
-        sy_db_commit(db, err) != SY_OK) {
+        sy_e2e_device_list_changed(db, user_id, err) != SY_OK || sy_db_commit(db, err) != SY_OK) {
         sy_db_rollback(db);
         return err->code;
     }
+    sy_e2e_device_list_notify(db, a, user_id);
     out->user_id = user_id;
     out->device_id = device_id;
     out->access_token = token;
@@ -129,24 +131,64 @@ sy_account_set_password(struct sy_db *db, struct sy_arena *a, const struct sy_co
     if (sy_db_begin(db, err) != SY_OK)
         return err->code;
     if (sy_db_user_set_password(db, user_id, hash, err) != SY_OK ||
-        (logout_devices && sy_db_device_delete_all(db, user_id, keep_device, err) != SY_OK) ||
+        (logout_devices && (sy_db_device_delete_all(db, user_id, keep_device, err) != SY_OK ||
+                            sy_e2e_device_list_changed(db, user_id, err) != SY_OK)) ||
         sy_db_commit(db, err) != SY_OK) {
         sy_db_rollback(db);
         return err->code;
     }
+    if (logout_devices)
+        sy_e2e_device_list_notify(db, a, user_id);
     return SY_OK;
 }
 
 int
-sy_account_deactivate(struct sy_db *db, const char *user_id, struct sy_error *err)
+sy_account_delete_devices(struct sy_db *db, struct sy_arena *a, const char *user_id,
+                          const char *const *device_ids, size_t n, struct sy_error *err)
+{
+    if (sy_db_begin(db, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < n; i++) {
+        if (sy_db_device_delete(db, user_id, device_ids[i], err) != SY_OK) {
+            sy_db_rollback(db);
+            return err->code;
+        }
+    }
+    if (sy_e2e_device_list_changed(db, user_id, err) != SY_OK || sy_db_commit(db, err) != SY_OK) {
+        sy_db_rollback(db);
+        return err->code;
+    }
+    sy_e2e_device_list_notify(db, a, user_id);
+    return SY_OK;
+}
+
+int
+sy_account_delete_all_devices(struct sy_db *db, struct sy_arena *a, const char *user_id,
+                              const char *keep, struct sy_error *err)
+{
+    if (sy_db_begin(db, err) != SY_OK)
+        return err->code;
+    if (sy_db_device_delete_all(db, user_id, keep, err) != SY_OK ||
+        sy_e2e_device_list_changed(db, user_id, err) != SY_OK || sy_db_commit(db, err) != SY_OK) {
+        sy_db_rollback(db);
+        return err->code;
+    }
+    sy_e2e_device_list_notify(db, a, user_id);
+    return SY_OK;
+}
+
+int
+sy_account_deactivate(struct sy_db *db, struct sy_arena *a, const char *user_id,
+                      struct sy_error *err)
 {
     if (sy_db_begin(db, err) != SY_OK)
         return err->code;
     if (sy_db_user_deactivate(db, user_id, err) != SY_OK ||
         sy_db_device_delete_all(db, user_id, NULL, err) != SY_OK ||
-        sy_db_commit(db, err) != SY_OK) {
+        sy_e2e_device_list_changed(db, user_id, err) != SY_OK || sy_db_commit(db, err) != SY_OK) {
         sy_db_rollback(db);
         return err->code;
     }
+    sy_e2e_device_list_notify(db, a, user_id);
     return SY_OK;
 }

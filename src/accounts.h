@@ -11,6 +11,7 @@ struct sy_arena;
 struct sy_db;
 struct sy_error;
 struct sy_config;
+#include <stddef.h>
 
 struct sy_new_account {
     const char *localpart;   /* validated here */
@@ -59,7 +60,19 @@ int sy_account_set_password(struct sy_db *db, struct sy_arena *a, const struct s
                             const char *user_id, const char *password, int logout_devices,
                             const char *keep_device, struct sy_error *err);
 
+/*
+ * Delete devices of user_id (their tokens and keys go with them) in one
+ * transaction, and tell room-mates' clients the device list changed.
+ * Deleting a device that does not exist is not an error.
+ */
+int sy_account_delete_devices(struct sy_db *db, struct sy_arena *a, const char *user_id,
+                              const char *const *device_ids, size_t n, struct sy_error *err);
+/* The same for all of user_id's devices but 'keep' (NULL: all). */
+int sy_account_delete_all_devices(struct sy_db *db, struct sy_arena *a, const char *user_id,
+                                  const char *keep, struct sy_error *err);
+
 /* Deactivate: no password, no profile, no devices or tokens; the ID stays taken. */
-int sy_account_deactivate(struct sy_db *db, const char *user_id, struct sy_error *err);
+int sy_account_deactivate(struct sy_db *db, struct sy_arena *a, const char *user_id,
+                          struct sy_error *err);
 
 #endif /* SY_ACCOUNTS_H */

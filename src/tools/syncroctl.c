@@ -413,7 +413,7 @@ cmd_user_deactivate(struct ctl *c, int argc, char **argv)
     }
     if (open_db(c, 1) != 0 || (user_id = local_user_id(c, argv[1])) == NULL)
         return 1;
-    if (sy_account_deactivate(c->db, user_id, &err) != SY_OK)
+    if (sy_account_deactivate(c->db, c->arena, user_id, &err) != SY_OK)
         return fail("", &err);
     printf("deactivated %s\n", user_id);
     return 0;

@@ -70,7 +70,7 @@ post_deactivate(struct sy_req *req)
     }
     if (sy_uia_run(req, body, "deactivate", password_flow, 1, &done) != SY_OK)
         return;
-    if (sy_account_deactivate(req->db, req->user_id, &err) != SY_OK) {
+    if (sy_account_deactivate(req->db, req->arena, req->user_id, &err) != SY_OK) {
         sy_reply_sy_error(req, &err);
         return;
     }

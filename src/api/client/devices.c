@@ -3,15 +3,16 @@
  */
 #include <string.h>
 
+#include "accounts.h"
 #include "api/client/uia.h"
 #include "api/routes.h"
 #include "config.h"
-#include "db/db.h"
 #include "db/devices.h"
 #include "http/reply.h"
 #include "http/req.h"
 #include "json/json.h"
 #include "node.h"
+#include "util/arena.h"
 #include "util/err.h"
 
 static const struct sy_uia_flow password_flow[] = {{{"m.login.password"}}};
@@ -109,8 +110,9 @@ delete_device(struct sy_req *req)
         return;
     if (sy_uia_run(req, body, "delete_devices", password_flow, 1, &done) != SY_OK)
         return;
-    if (sy_db_device_delete(req->db, req->user_id, sy_req_param(req, "deviceId"), &err) !=
-        SY_OK) {
+    const char *id = sy_req_param(req, "deviceId");
+
+    if (sy_account_delete_devices(req->db, req->arena, req->user_id, &id, 1, &err) != SY_OK) {
         sy_reply_sy_error(req, &err);
         return;
     }
@@ -124,6 +126,7 @@ post_delete_devices(struct sy_req *req)
     struct sy_error err = {0};
     struct json_object *body, *list;
     struct sy_uia_done done;
+    const char **ids;
     size_t n;
 
     if ((body = sy_req_json_or_reply(req)) == NULL)
@@ -145,20 +148,11 @@ post_delete_devices(struct sy_req *req)
     }
     if (sy_uia_run(req, body, "delete_devices", password_flow, 1, &done) != SY_OK)
         return;
-    if (sy_db_begin(req->db, &err) != SY_OK)
+    ids = sy_arena_alloc(req->arena, sizeof(char *) * (n + 1));
+    for (size_t i = 0; i < n; i++)
+        ids[i] = json_object_get_string(json_object_array_get_idx(list, i));
+    if (sy_account_delete_devices(req->db, req->arena, req->user_id, ids, n, &err) != SY_OK)
         goto fail;
-    for (size_t i = 0; i < n; i++) {
-        const char *id = json_object_get_string(json_object_array_get_idx(list, i));
-
-        if (sy_db_device_delete(req->db, req->user_id, id, &err) != SY_OK) {
-            sy_db_rollback(req->db);
-            goto fail;
-        }
-    }
-    if (sy_db_commit(req->db, &err) != SY_OK) {
-        sy_db_rollback(req->db);
-        goto fail;
-    }
     sy_uia_finish(req, &done);
     sy_reply_empty(req);
     return;

@@ -7,7 +7,6 @@
 #include "accounts.h"
 #include "api/routes.h"
 #include "config.h"
-#include "db/devices.h"
 #include "http/ratelimit.h"
 #include "http/reply.h"
 #include "http/req.h"
@@ -125,8 +124,9 @@ post_logout(struct sy_req *req)
 {
     struct sy_error err = {0};
 
-    /* The device goes, and its tokens with it (ON DELETE CASCADE). */
-    if (sy_db_device_delete(req->db, req->user_id, req->device_id, &err) != SY_OK) {
+    /* The device goes, and its tokens and keys with it (ON DELETE CASCADE). */
+    if (sy_account_delete_devices(req->db, req->arena, req->user_id, &req->device_id, 1, &err) !=
+        SY_OK) {
         sy_reply_sy_error(req, &err);
         return;
     }
@@ -138,7 +138,7 @@ post_logout_all(struct sy_req *req)
 {
     struct sy_error err = {0};
 
-    if (sy_db_device_delete_all(req->db, req->user_id, NULL, &err) != SY_OK) {
+    if (sy_account_delete_all_devices(req->db, req->arena, req->user_id, NULL, &err) != SY_OK) {
         sy_reply_sy_error(req, &err);
         return;
     }
