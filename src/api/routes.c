@@ -41,6 +41,9 @@ static const struct route_table tables[] = {
     TABLE(sy_client_keys_routes),
     TABLE(sy_client_to_device_routes),
     TABLE(sy_client_key_backup_routes),
+    TABLE(sy_client_pushrules_routes),
+    TABLE(sy_client_pushers_routes),
+    TABLE(sy_client_notifications_routes),
 };
 
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))

@@ -41,6 +41,9 @@ SY_ROUTES(sy_client_relations_routes);
 SY_ROUTES(sy_client_keys_routes);
 SY_ROUTES(sy_client_to_device_routes);
 SY_ROUTES(sy_client_key_backup_routes);
+SY_ROUTES(sy_client_pushrules_routes);
+SY_ROUTES(sy_client_pushers_routes);
+SY_ROUTES(sy_client_notifications_routes);
 
 /* The node's router over all route tables; the caller frees it with sy_router_free(). */
 struct sy_router *sy_api_router_new(void);

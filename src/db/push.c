@@ -1,0 +1,452 @@
+/*
+ * db/push.c -- push rules, pushers, push actions and read positions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/internal.h"
+#include "db/push.h"
+#include "util/arena.h"
+#include "util/err.h"
+
+#define RULE_COLS "user_id, kind, rule_id, priority, conditions, actions, pattern, enabled"
+#define PUSHER_COLS                                                                                \
+    "user_id, app_id, pushkey, kind, app_display_name, device_display_name, profile_tag, lang, "   \
+    "data, device_id, created_ts"
+
+const struct sy_stmt sy_db_push_stmts[] = {
+    {"push_rules_for_users", "SELECT " RULE_COLS " FROM push_rules WHERE user_id = ANY($1::text[]) "
+                             "ORDER BY user_id, kind, priority DESC"},
+    {"push_defaults_for_users",
+     "SELECT user_id, kind, rule_id, enabled, actions FROM push_rule_defaults "
+     "WHERE user_id = ANY($1::text[]) ORDER BY user_id"},
+    {"push_lock_user", "SELECT pg_advisory_xact_lock(hashtextextended('push_rules:' || $1, 0))"},
+    {"push_rule_get", "SELECT " RULE_COLS " FROM push_rules "
+                      "WHERE user_id = $1 AND kind = $2 AND rule_id = $3"},
+    {"push_rule_max", "SELECT coalesce(max(priority), 0) FROM push_rules "
+                      "WHERE user_id = $1 AND kind = $2"},
+    {"push_rule_shift", "UPDATE push_rules SET priority = priority + 1 "
+                        "WHERE user_id = $1 AND kind = $2 AND priority >= $3"},
+    {"push_rule_upsert",
+     "INSERT INTO push_rules (" RULE_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+     "ON CONFLICT (user_id, kind, rule_id) DO UPDATE SET priority = EXCLUDED.priority, "
+     "conditions = EXCLUDED.conditions, actions = EXCLUDED.actions, "
+     "pattern = EXCLUDED.pattern, enabled = EXCLUDED.enabled"},
+    {"push_rule_delete",
+     "DELETE FROM push_rules WHERE user_id = $1 AND kind = $2 AND rule_id = $3"},
+    {"push_rule_set_enabled", "UPDATE push_rules SET enabled = $4 "
+                              "WHERE user_id = $1 AND kind = $2 AND rule_id = $3"},
+    {"push_rule_set_actions", "UPDATE push_rules SET actions = $4 "
+                              "WHERE user_id = $1 AND kind = $2 AND rule_id = $3"},
+    {"push_default_set",
+     "INSERT INTO push_rule_defaults (user_id, kind, rule_id, enabled, actions) "
+     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, kind, rule_id) DO UPDATE SET "
+     "enabled = coalesce(EXCLUDED.enabled, push_rule_defaults.enabled), "
+     "actions = coalesce(EXCLUDED.actions, push_rule_defaults.actions)"},
+    {"push_joined_members",
+     "SELECT e.state_key, CASE WHEN jsonb_typeof(e.client_json::jsonb -> 'content' -> "
+     "'displayname') = 'string' THEN e.client_json::jsonb -> 'content' ->> 'displayname' END, "
+     "u.user_id IS NOT NULL AND NOT u.deactivated "
+     "FROM events e LEFT JOIN users u ON u.user_id = e.state_key "
+     "WHERE e.event_id = ANY($1::text[]) AND e.type = 'm.room.member' AND e.membership = 'join'"},
+    {"push_actions_insert",
+     "INSERT INTO push_actions (user_id, room_id, event_id, stream_ordering, actions, notify, "
+     "highlight, ts) SELECT u, $2, $3, $4, act, n, h, $5 "
+     "FROM unnest($1::text[], $6::text[], $7::boolean[], $8::boolean[]) AS t(u, act, n, h) "
+     "ON CONFLICT DO NOTHING"},
+    {"push_mark_read",
+     "INSERT INTO push_read (user_id, room_id, stream_ordering) VALUES ($1, $2, $3) "
+     "ON CONFLICT (user_id, room_id) DO UPDATE SET stream_ordering = "
+     "greatest(push_read.stream_ordering, EXCLUDED.stream_ordering)"},
+    {"push_unread",
+     "SELECT count(*) FILTER (WHERE a.notify), count(*) FILTER (WHERE a.highlight) "
+     "FROM push_actions a WHERE a.user_id = $1 AND a.room_id = $2 AND a.stream_ordering > "
+     "coalesce((SELECT r.stream_ordering FROM push_read r "
+     "WHERE r.user_id = $1 AND r.room_id = $2), 0)"},
+    {"push_notifications",
+     "SELECT a.room_id, a.stream_ordering, a.actions, e.client_json, "
+     "a.stream_ordering <= coalesce(r.stream_ordering, 0), a.ts "
+     "FROM push_actions a JOIN events e ON e.event_id = a.event_id "
+     "LEFT JOIN push_read r ON r.user_id = a.user_id AND r.room_id = a.room_id "
+     "WHERE a.user_id = $1 AND a.notify AND ($2::bigint = 0 OR a.stream_ordering < $2) "
+     "AND (NOT $3::boolean OR a.highlight) ORDER BY a.stream_ordering DESC LIMIT $4"},
+    {"pusher_set",
+     "WITH gone AS (DELETE FROM pushers WHERE app_id = $2 AND pushkey = $3 AND user_id <> $1 "
+     "AND NOT $12::boolean) "
+     "INSERT INTO pushers (" PUSHER_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+     "ON CONFLICT (user_id, app_id, pushkey) DO UPDATE SET kind = EXCLUDED.kind, "
+     "app_display_name = EXCLUDED.app_display_name, "
+     "device_display_name = EXCLUDED.device_display_name, profile_tag = EXCLUDED.profile_tag, "
+     "lang = EXCLUDED.lang, data = EXCLUDED.data, device_id = EXCLUDED.device_id"},
+    {"pusher_delete", "DELETE FROM pushers WHERE user_id = $1 AND app_id = $2 AND pushkey = $3"},
+    {"pushers_list", "SELECT " PUSHER_COLS " FROM pushers WHERE user_id = $1 "
+                     "ORDER BY created_ts, app_id, pushkey"},
+    {NULL, NULL},
+};
+
+static const char *
+dup_val(struct sy_arena *a, PGresult *res, int r, int c)
+{
+    return sy_arena_strdup(a, sy_db_val(res, r, c));
+}
+
+static int64_t
+int_val(PGresult *res, int r, int c)
+{
+    return strtoll(PQgetvalue(res, r, c), NULL, 10);
+}
+
+static int
+bool_val(PGresult *res, int r, int c)
+{
+    return PQgetvalue(res, r, c)[0] == 't';
+}
+
+static void
+read_rule(struct sy_arena *a, PGresult *res, int r, struct sy_db_push_rule *out)
+{
+    out->user_id = dup_val(a, res, r, 0);
+    out->kind = dup_val(a, res, r, 1);
+    out->rule_id = dup_val(a, res, r, 2);
+    out->priority = int_val(res, r, 3);
+    out->conditions = dup_val(a, res, r, 4);
+    out->actions = dup_val(a, res, r, 5);
+    out->pattern = dup_val(a, res, r, 6);
+    out->enabled = bool_val(res, r, 7);
+}
+
+int
+sy_db_push_rules_for_users(struct sy_db *db, struct sy_arena *a, const char *const *users,
+                           size_t n_users, struct sy_db_push_rule **out, size_t *n,
+                           struct sy_error *err)
+{
+    const char *p[1] = {sy_db_text_array(a, users, n_users)};
+    PGresult *res = sy_db_exec(db, "push_rules_for_users", 1, p, err);
+    int rows;
+
+    if (res == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
+    for (int r = 0; r < rows; r++)
+        read_rule(a, res, r, &(*out)[r]);
+    *n = (size_t)rows;
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_push_defaults_for_users(struct sy_db *db, struct sy_arena *a, const char *const *users,
+                              size_t n_users, struct sy_db_push_default **out, size_t *n,
+                              struct sy_error *err)
+{
+    const char *p[1] = {sy_db_text_array(a, users, n_users)};
+    PGresult *res = sy_db_exec(db, "push_defaults_for_users", 1, p, err);
+    int rows;
+
+    if (res == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
+    for (int r = 0; r < rows; r++) {
+        struct sy_db_push_default *d = &(*out)[r];
+
+        d->user_id = dup_val(a, res, r, 0);
+        d->kind = dup_val(a, res, r, 1);
+        d->rule_id = dup_val(a, res, r, 2);
+        d->enabled = PQgetisnull(res, r, 3) ? -1 : bool_val(res, r, 3);
+        d->actions = dup_val(a, res, r, 4);
+    }
+    *n = (size_t)rows;
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_push_lock_user(struct sy_db *db, const char *user_id, struct sy_error *err)
+{
+    return sy_db_run(db, "push_lock_user", 1, &user_id, NULL, err);
+}
+
+int
+sy_db_push_rule_get(struct sy_db *db, struct sy_arena *a, const char *user_id, const char *kind,
+                    const char *rule_id, struct sy_db_push_rule *out, struct sy_error *err)
+{
+    const char *p[3] = {user_id, kind, rule_id};
+    PGresult *res = sy_db_exec(db, "push_rule_get", 3, p, err);
+    int rc = SY_OK;
+
+    if (res == NULL)
+        return err->code;
+    if (PQntuples(res) == 0)
+        rc = sy_err_notfound(err, "no such push rule");
+    else
+        read_rule(a, res, 0, out);
+    PQclear(res);
+    return rc;
+}
+
+int
+sy_db_push_rule_max_priority(struct sy_db *db, const char *user_id, const char *kind, int64_t *out,
+                             struct sy_error *err)
+{
+    const char *p[2] = {user_id, kind};
+    PGresult *res = sy_db_exec(db, "push_rule_max", 2, p, err);
+
+    if (res == NULL)
+        return err->code;
+    *out = int_val(res, 0, 0);
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_push_rule_shift(struct sy_db *db, const char *user_id, const char *kind, int64_t from,
+                      struct sy_error *err)
+{
+    char f[24];
+    const char *p[3] = {user_id, kind, f};
+
+    snprintf(f, sizeof(f), "%lld", (long long)from);
+    return sy_db_run(db, "push_rule_shift", 3, p, NULL, err);
+}
+
+int
+sy_db_push_rule_upsert(struct sy_db *db, const struct sy_db_push_rule *r, struct sy_error *err)
+{
+    char prio[24];
+    const char *p[8];
+
+    snprintf(prio, sizeof(prio), "%lld", (long long)r->priority);
+    p[0] = r->user_id, p[1] = r->kind, p[2] = r->rule_id, p[3] = prio;
+    p[4] = r->conditions, p[5] = r->actions, p[6] = r->pattern;
+    p[7] = r->enabled ? "true" : "false";
+    return sy_db_run(db, "push_rule_upsert", 8, p, NULL, err);
+}
+
+/* A statement on one rule that must touch a row. */
+static int
+rule_update(struct sy_db *db, const char *stmt, int n, const char *const *p, struct sy_error *err)
+{
+    long rows = 0;
+
+    if (sy_db_run(db, stmt, n, p, &rows, err) != SY_OK)
+        return err->code;
+    return rows > 0 ? SY_OK : sy_err_notfound(err, "no such push rule");
+}
+
+int
+sy_db_push_rule_delete(struct sy_db *db, const char *user_id, const char *kind, const char *rule_id,
+                       struct sy_error *err)
+{
+    const char *p[3] = {user_id, kind, rule_id};
+
+    return rule_update(db, "push_rule_delete", 3, p, err);
+}
+
+int
+sy_db_push_rule_set_enabled(struct sy_db *db, const char *user_id, const char *kind,
+                            const char *rule_id, int enabled, struct sy_error *err)
+{
+    const char *p[4] = {user_id, kind, rule_id, enabled ? "true" : "false"};
+
+    return rule_update(db, "push_rule_set_enabled", 4, p, err);
+}
+
+int
+sy_db_push_rule_set_actions(struct sy_db *db, const char *user_id, const char *kind,
+                            const char *rule_id, const char *actions, struct sy_error *err)
+{
+    const char *p[4] = {user_id, kind, rule_id, actions};
+
+    return rule_update(db, "push_rule_set_actions", 4, p, err);
+}
+
+int
+sy_db_push_default_set(struct sy_db *db, const char *user_id, const char *kind, const char *rule_id,
+                       int enabled, const char *actions, struct sy_error *err)
+{
+    const char *p[5] = {user_id, kind, rule_id,
+                        enabled < 0 ? NULL
+                        : enabled   ? "true"
+                                    : "false",
+                        actions};
+
+    return sy_db_run(db, "push_default_set", 5, p, NULL, err);
+}
+
+int
+sy_db_push_joined_members(struct sy_db *db, struct sy_arena *a, const char *const *event_ids,
+                          size_t n_ids, struct sy_db_push_member **out, size_t *n,
+                          struct sy_error *err)
+{
+    const char *p[1] = {sy_db_text_array(a, event_ids, n_ids)};
+    PGresult *res = sy_db_exec(db, "push_joined_members", 1, p, err);
+    int rows;
+
+    if (res == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
+    for (int r = 0; r < rows; r++) {
+        (*out)[r].user_id = dup_val(a, res, r, 0);
+        (*out)[r].displayname = dup_val(a, res, r, 1);
+        (*out)[r].is_local = bool_val(res, r, 2);
+    }
+    *n = (size_t)rows;
+    PQclear(res);
+    return SY_OK;
+}
+
+/* A PostgreSQL boolean[] literal of v's notify (or highlight) flags, in 'a'. */
+static const char *
+bool_array(struct sy_arena *a, const struct sy_db_push_action *v, size_t n, int highlight)
+{
+    char *s = sy_arena_alloc(a, 2 * n + 3), *q = s;
+
+    *q++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            *q++ = ',';
+        *q++ = (highlight ? v[i].highlight : v[i].notify) ? 't' : 'f';
+    }
+    *q++ = '}';
+    *q = '\0';
+    return s;
+}
+
+int
+sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const char *room_id,
+                          const char *event_id, int64_t stream, int64_t ts,
+                          const struct sy_db_push_action *v, size_t n, struct sy_error *err)
+{
+    const char **users, **acts;
+    char s[24], t[24];
+    const char *p[8];
+
+    if (n == 0)
+        return SY_OK;
+    users = sy_arena_alloc(a, sizeof(*users) * n);
+    acts = sy_arena_alloc(a, sizeof(*acts) * n);
+    for (size_t i = 0; i < n; i++)
+        users[i] = v[i].user_id, acts[i] = v[i].actions;
+    snprintf(s, sizeof(s), "%lld", (long long)stream);
+    snprintf(t, sizeof(t), "%lld", (long long)ts);
+    p[0] = sy_db_text_array(a, users, n), p[1] = room_id, p[2] = event_id, p[3] = s, p[4] = t;
+    p[5] = sy_db_text_array(a, acts, n);
+    p[6] = bool_array(a, v, n, 0);
+    p[7] = bool_array(a, v, n, 1);
+    return sy_db_run(db, "push_actions_insert", 8, p, NULL, err);
+}
+
+int
+sy_db_push_mark_read(struct sy_db *db, const char *user_id, const char *room_id, int64_t stream,
+                     struct sy_error *err)
+{
+    char s[24];
+    const char *p[3] = {user_id, room_id, s};
+
+    snprintf(s, sizeof(s), "%lld", (long long)stream);
+    return sy_db_run(db, "push_mark_read", 3, p, NULL, err);
+}
+
+int
+sy_db_push_unread(struct sy_db *db, const char *user_id, const char *room_id,
+                  int64_t *notifications, int64_t *highlights, struct sy_error *err)
+{
+    const char *p[2] = {user_id, room_id};
+    PGresult *res = sy_db_exec(db, "push_unread", 2, p, err);
+
+    if (res == NULL)
+        return err->code;
+    *notifications = int_val(res, 0, 0);
+    *highlights = int_val(res, 0, 1);
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_push_notifications(struct sy_db *db, struct sy_arena *a, const char *user_id, int64_t before,
+                         int only_highlight, size_t limit, struct sy_db_notification **out,
+                         size_t *n, struct sy_error *err)
+{
+    char b[24], l[24];
+    const char *p[4] = {user_id, b, only_highlight ? "true" : "false", l};
+    PGresult *res;
+    int rows;
+
+    snprintf(b, sizeof(b), "%lld", (long long)before);
+    snprintf(l, sizeof(l), "%zu", limit);
+    if ((res = sy_db_exec(db, "push_notifications", 4, p, err)) == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
+    for (int r = 0; r < rows; r++) {
+        struct sy_db_notification *x = &(*out)[r];
+
+        x->room_id = dup_val(a, res, r, 0);
+        x->stream = int_val(res, r, 1);
+        x->actions = dup_val(a, res, r, 2);
+        x->event_json = dup_val(a, res, r, 3);
+        x->read = bool_val(res, r, 4);
+        x->ts = int_val(res, r, 5);
+    }
+    *n = (size_t)rows;
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_pusher_set(struct sy_db *db, const struct sy_db_pusher *x, int append, struct sy_error *err)
+{
+    char ts[24];
+    const char *p[12];
+
+    snprintf(ts, sizeof(ts), "%lld", (long long)x->created_ts);
+    p[0] = x->user_id, p[1] = x->app_id, p[2] = x->pushkey, p[3] = x->kind;
+    p[4] = x->app_display_name, p[5] = x->device_display_name, p[6] = x->profile_tag;
+    p[7] = x->lang, p[8] = x->data, p[9] = x->device_id, p[10] = ts;
+    p[11] = append ? "true" : "false";
+    return sy_db_run(db, "pusher_set", 12, p, NULL, err);
+}
+
+int
+sy_db_pusher_delete(struct sy_db *db, const char *user_id, const char *app_id, const char *pushkey,
+                    struct sy_error *err)
+{
+    const char *p[3] = {user_id, app_id, pushkey};
+
+    return sy_db_run(db, "pusher_delete", 3, p, NULL, err);
+}
+
+int
+sy_db_pushers_list(struct sy_db *db, struct sy_arena *a, const char *user_id,
+                   struct sy_db_pusher **out, size_t *n, struct sy_error *err)
+{
+    PGresult *res = sy_db_exec(db, "pushers_list", 1, &user_id, err);
+    int rows;
+
+    if (res == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
+    for (int r = 0; r < rows; r++) {
+        struct sy_db_pusher *x = &(*out)[r];
+
+        x->user_id = dup_val(a, res, r, 0);
+        x->app_id = dup_val(a, res, r, 1);
+        x->pushkey = dup_val(a, res, r, 2);
+        x->kind = dup_val(a, res, r, 3);
+        x->app_display_name = dup_val(a, res, r, 4);
+        x->device_display_name = dup_val(a, res, r, 5);
+        x->profile_tag = dup_val(a, res, r, 6);
+        x->lang = dup_val(a, res, r, 7);
+        x->data = dup_val(a, res, r, 8);
+        x->device_id = dup_val(a, res, r, 9);
+        x->created_ts = int_val(res, r, 10);
+    }
+    *n = (size_t)rows;
+    PQclear(res);
+    return SY_OK;
+}

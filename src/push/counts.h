@@ -1,0 +1,50 @@
+/*
+ * push/counts.h -- push actions at persist time, and the unread
+ * notification / highlight counts they give.
+ *
+ * The persist pipeline (rooms/persist.c) calls sy_push_on_event() for
+ * every event it writes, inside the event's transaction.  For each joined
+ * local member other than the sender (and a local user being invited) it
+ * evaluates the user's push rules (push/rules.h, push/eval.h) and stores
+ * one row per event that notifies or highlights them, at the event's
+ * stream position.  Counts are the rows after the user's read position
+ * in the room, which read receipts move with sy_push_mark_read().
+ *
+ * Delivery to push gateways is not done here (nor anywhere yet).
+ */
+#ifndef SY_PUSH_COUNTS_H
+#define SY_PUSH_COUNTS_H
+
+#include <stdint.h>
+
+struct sy_arena;
+struct sy_db;
+struct sy_error;
+struct sy_event;
+struct sy_room_state;
+
+/*
+ * Evaluate 'ev' (just inserted at stream position 'stream') against the
+ * push rules of the room's local members, given the room state after it,
+ * and store the outcomes.  Runs inside the caller's transaction; 0 or
+ * SY_EDB.
+ */
+int sy_push_on_event(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
+                     struct sy_room_state *state_after, int64_t stream, struct sy_error *err);
+
+/*
+ * A read receipt: user_id has read room_id up to and including stream
+ * position 'up_to_stream'.  The position only moves forward.  0 or SY_EDB.
+ */
+int sy_push_mark_read(struct sy_db *db, const char *user_id, const char *room_id,
+                      int64_t up_to_stream, struct sy_error *err);
+
+/*
+ * The unread counts for sync's unread_notifications: events after the
+ * read position that notify (*notification_count) and that highlight
+ * (*highlight_count).  0 or SY_EDB.
+ */
+int sy_push_unread(struct sy_db *db, const char *user_id, const char *room_id,
+                   int64_t *notification_count, int64_t *highlight_count, struct sy_error *err);
+
+#endif /* SY_PUSH_COUNTS_H */
