@@ -29,18 +29,25 @@ run(struct sy_db *db, const char *sql, struct sy_error *err)
     return ok ? SY_OK : SY_EDB;
 }
 
+/* 1 if migration 'version' is recorded as applied, 0 if not, or SY_EDB. */
 static int
-current_version(struct sy_db *db, int *version, struct sy_error *err)
+applied_already(struct sy_db *db, int version, struct sy_error *err)
 {
-    PGresult *res = PQexec(db->conn, "SELECT coalesce(max(version), 0) FROM schema_version");
-    int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    char v[16];
+    const char *params[1] = {v};
+    PGresult *res;
+    int found;
 
-    if (ok)
-        *version = atoi(PQgetvalue(res, 0, 0));
-    else
-        sy_error_set(err, SY_EDB, 500, "M_UNKNOWN", "could not read schema_version");
+    snprintf(v, sizeof(v), "%d", version);
+    res = PQexecParams(db->conn, "SELECT 1 FROM schema_version WHERE version = $1", 1, NULL,
+                       params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        PQclear(res);
+        return sy_error_set(err, SY_EDB, 500, "M_UNKNOWN", "could not read schema_version");
+    }
+    found = PQntuples(res) > 0;
     PQclear(res);
-    return ok ? SY_OK : SY_EDB;
+    return found;
 }
 
 static int
@@ -78,7 +85,7 @@ apply_one(struct sy_db *db, const struct sy_migration *m, struct sy_error *err)
 int
 sy_db_migrate(struct sy_db *db, int *applied, struct sy_error *err)
 {
-    int version = 0, rc = SY_OK;
+    int rc = SY_OK, done;
 
     *applied = 0;
     if (run(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_ID ")", err) != SY_OK)
@@ -87,11 +94,12 @@ sy_db_migrate(struct sy_db *db, int *applied, struct sy_error *err)
              "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, "
              "name text NOT NULL, applied_ts bigint NOT NULL)",
              err);
-    if (rc == SY_OK)
-        rc = current_version(db, &version, err);
+    /* Every migration not yet recorded, in order: one merged late still gets applied. */
     for (const struct sy_migration *m = sy_migrations; rc == SY_OK && m->name != NULL; m++) {
-        if (m->version <= version)
+        if ((done = applied_already(db, m->version, err)) != 0) {
+            rc = done < 0 ? done : SY_OK;
             continue;
+        }
         rc = apply_one(db, m, err);
         if (rc == SY_OK)
             (*applied)++;

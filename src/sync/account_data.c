@@ -245,13 +245,13 @@ sy_sync_section_account_data(struct sy_sync_ctx *ctx, struct json_object *resp, 
 }
 
 int
-sy_sync_room_account_data(struct sy_sync_ctx *ctx, const char *room_id, struct json_object *room,
-                          int *any, struct sy_error *err)
+sy_sync_room_account_data(struct sy_sync_ctx *ctx, const char *room_id, int fresh,
+                          struct json_object *room, int *any, struct sy_error *err)
 {
     struct sy_db_account_data *rows;
     size_t n;
 
-    if (sy_db_account_data_range(ctx->db, ctx->a, ctx->user_id, room_id, since_of(ctx),
+    if (sy_db_account_data_range(ctx->db, ctx->a, ctx->user_id, room_id, fresh ? 0 : since_of(ctx),
                                  ctx->now.pos[SY_STREAM_ACCOUNT_DATA], &rows, &n, err) != SY_OK)
         return err->code;
     if (n == 0)

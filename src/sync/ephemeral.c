@@ -218,16 +218,16 @@ receipt_event(const struct sy_sync_ctx *ctx, const struct sy_db_receipt *rows, s
 }
 
 int
-sy_sync_room_ephemeral(struct sy_sync_ctx *ctx, const char *room_id, struct json_object *room,
-                       int *any, struct sy_error *err)
+sy_sync_room_ephemeral(struct sy_sync_ctx *ctx, const char *room_id, int fresh,
+                       struct json_object *room, int *any, struct sy_error *err)
 {
     struct json_object *events = NULL, *typing, *receipts, *wrap;
     struct sy_db_receipt *rows;
     size_t n;
 
-    typing = sy_typing_event(ctx->a, room_id, ctx->initial ? 0 : ctx->since.pos[SY_STREAM_TYPING]);
+    typing = sy_typing_event(ctx->a, room_id, fresh ? 0 : ctx->since.pos[SY_STREAM_TYPING]);
     if (sy_db_receipts_range(ctx->db, ctx->a, room_id,
-                             ctx->initial ? 0 : ctx->since.pos[SY_STREAM_RECEIPTS],
+                             fresh ? 0 : ctx->since.pos[SY_STREAM_RECEIPTS],
                              ctx->now.pos[SY_STREAM_RECEIPTS], &rows, &n, err) != SY_OK)
         return err->code;
     receipts = receipt_event(ctx, rows, n);

@@ -212,7 +212,7 @@ joined_room(struct sy_sync_ctx *ctx, const struct sy_db_membership *m, struct js
 
     if (room_timeline(ctx, m->room_id, since, ctx->now.pos[SY_STREAM_EVENTS], fresh, room, &empty,
                       err) != SY_OK ||
-        sy_sync_room_extras(ctx, m->room_id, room, &extra, err) != SY_OK) {
+        sy_sync_room_extras(ctx, m->room_id, fresh, room, &extra, err) != SY_OK) {
         json_object_put(room);
         return err->code;
     }

@@ -20,6 +20,9 @@
 #include "util/time.h"
 
 #define TYPING_MAX_TIMEOUT_MS (120 * 1000)
+/* A room nobody types in is forgotten this long after its last change; a client that
+ * has not synced for that long has been told typing stopped, or will reset its view. */
+#define TYPING_IDLE_ROOM_MS (10 * 60 * 1000)
 
 struct typer {
     struct typer *next;
@@ -31,7 +34,8 @@ struct room {
     struct room *next;
     char *room_id;
     struct typer *typers;
-    int64_t changed; /* stream position of the last change */
+    int64_t changed;    /* stream position of the last change */
+    int64_t changed_ms; /* wall clock of the last change */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -65,6 +69,23 @@ find_room(const char *room_id, int create)
     return r;
 }
 
+/* Forget rooms idle for long: the table stays as small as the set of recent typers. */
+static void
+drop_idle_rooms(int64_t now)
+{
+    for (struct room **p = &rooms; *p != NULL;) {
+        struct room *r = *p;
+
+        if (r->typers != NULL || now - r->changed_ms < TYPING_IDLE_ROOM_MS) {
+            p = &r->next;
+            continue;
+        }
+        *p = r->next;
+        free(r->room_id);
+        free(r);
+    }
+}
+
 /* Drop expired typers everywhere; rooms that changed get a position. Called locked. */
 static int
 expire(int64_t now, char ***changed_rooms, size_t *n_changed)
@@ -72,6 +93,7 @@ expire(int64_t now, char ***changed_rooms, size_t *n_changed)
     size_t cap = 0;
 
     *n_changed = 0;
+    drop_idle_rooms(now);
     for (struct room *r = rooms; r != NULL; r = r->next) {
         int dropped = 0;
 
@@ -89,6 +111,7 @@ expire(int64_t now, char ***changed_rooms, size_t *n_changed)
         if (!dropped)
             continue;
         r->changed = advance();
+        r->changed_ms = now;
         if (*n_changed == cap) {
             cap = cap ? cap * 2 : 4;
             *changed_rooms = sy_realloc(*changed_rooms, cap * sizeof(char *));
@@ -141,8 +164,10 @@ sy_typing_set(const char *room_id, const char *user_id, int typing, int64_t time
         }
         if (typing)
             (*t)->until_ms = now + timeout_ms;
-        if (changed)
+        if (changed) {
             r->changed = advance();
+            r->changed_ms = now;
+        }
     }
     pthread_mutex_unlock(&lock);
     notify_and_free(expired, n_expired);
