@@ -316,6 +316,68 @@ await step("bob replies encrypted; alice decrypts it", async () => {
         `wire ${ev.getWireType()}, clear ${js(ev.getClearContent())}`);
 });
 
+// --- a new device: device list updates ----------------------------------------
+
+const bob2Log = [];
+let bob2;
+const bob2Events = [];
+let loginAt = 0;
+await step("bob logs in a second device with Rust crypto; it syncs and uploads its keys", async () => {
+    const anon = createClient({ baseUrl, logger: quiet });
+    loginAt = Date.now();
+    const login = await anon.loginRequest({
+        type: "m.login.password", identifier: { type: "m.id.user", user: `bob${tag}` }, password,
+        initial_device_display_name: "bob's second device",
+    });
+    bob2 = createClient({
+        baseUrl, userId: login.user_id, accessToken: login.access_token, deviceId: login.device_id,
+        logger: quiet, fetchFn: watchingFetch(bob2Log),
+    });
+    clients.push(bob2);
+    bob2.on(RoomEvent.Timeline, (ev, room, toStart, removed, data) => {
+        if (room?.roomId === roomId && !toStart && !removed && data?.liveEvent) bob2Events.push(ev);
+    });
+    await bob2.initRustCrypto({ useIndexedDB: false });
+    const states = trackSync(bob2, "bob2");
+    await bob2.startClient({ initialSyncLimit: 10 });
+    await waitFor(() => `PREPARED (${js(states)})`, () => ready(states), 30000);
+    await waitFor("bob2's /keys/upload", () => calls(bob2Log, /keys\/upload$/).some((e) => e.status === 200));
+}, { fatal: true });
+
+await step("alice's /sync lists bob in device_lists.changed", async () => {
+    await waitFor(() => "bob in device_lists.changed of an alice /sync answered after the login",
+        () => aliceLog.some((e) => e.at > loginAt && e.body?.device_lists?.changed?.includes(bobId)), 20000);
+});
+
+await step("alice's device list for bob now has both devices", async () => {
+    const map = await waitFor("bob's second device in alice's device list", async () => {
+        const m = await alice.getCrypto().getUserDeviceInfo([bobId]);
+        return m.get(bobId)?.has(bob2.getDeviceId()) ? m : null;
+    }, 20000);
+    const devs = [...map.get(bobId).keys()].sort();
+    return expect(devs.length === 2 && devs.includes(bobDev), js(devs));
+});
+
+const third = `for both of bob's devices ${tag}`;
+await step("alice sends again; bob's new device decrypts it", async () => {
+    const r = await alice.sendMessage(roomId, { msgtype: "m.text", body: third });
+    const ev = await waitFor(() => `the event in bob2's timeline (${bob2Events.length} events)`,
+        () => bob2Events.find((e) => e.getId() === r.event_id), 20000);
+    await waitFor(() => `decryption on bob2 (failure: ${ev.decryptionFailureReason ?? "none"})`,
+        () => ev.getClearContent()?.body !== undefined && !ev.isDecryptionFailure(), 20000);
+    console.log(`DB-CHECK ${r.event_id} ${third}`);
+    const to2 = bob2Log.flatMap((e) => e.body?.to_device?.events ?? [])
+        .filter((e) => e.type === "m.room.encrypted" && e.sender === aliceId);
+    return expect(ev.getWireType() === "m.room.encrypted" && ev.getClearContent().body === third
+        && to2.length > 0, `clear ${js(ev.getClearContent())}, olm to-device messages from alice: ${to2.length}`);
+});
+
+await step("bob's first device decrypts it too", async () => {
+    const ev = await waitFor("the event in bob's timeline",
+        () => bobEvents.find((e) => e.getClearContent()?.body === third), 20000);
+    return expect(ev.getWireType() === "m.room.encrypted", ev.getWireType());
+});
+
 await step("GET /event as bob returns ciphertext only (the server has nothing else)", async () => {
     const raw = await bob.fetchRoomEvent(roomId, secretId);
     return expect(raw.type === "m.room.encrypted" && raw.content?.algorithm === "m.megolm.v1.aes-sha2"
