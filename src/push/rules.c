@@ -9,7 +9,10 @@
 #include "db/db.h"
 #include "db/push.h"
 #include "json/json.h"
+#include "db/account_data.h"
 #include "push/rules.h"
+#include "sync/notifier.h"
+#include "sync/stream.h"
 #include "util/arena.h"
 #include "util/err.h"
 
@@ -539,6 +542,51 @@ place_rule(struct sy_db *db, struct sy_arena *a, struct sy_db_push_rule *r, cons
     return sy_db_push_rule_upsert(db, r, err);
 }
 
+/*
+ * Clients read push rules from account data (m.push_rules) in /sync: every
+ * change rewrites it in the same transaction, on the account-data stream.
+ */
+static int
+publish_ruleset(struct sy_db *db, struct sy_arena *a, const char *user_id, struct sy_error *err)
+{
+    struct sy_push_ruleset rs;
+    struct json_object *content;
+    size_t len;
+    int64_t pos;
+
+    if (sy_push_ruleset_load(db, a, user_id, &rs, err) != SY_OK)
+        return err->code;
+    content = sy_push_account_data_content(a, user_id, &rs);
+    if (sy_db_stream_advance(db, SY_STREAM_ACCOUNT_DATA, &pos, err) != SY_OK)
+        return err->code;
+    return sy_db_account_data_put(db, user_id, "", "m.push_rules", sy_json_text(content, &len), pos,
+                                  err);
+}
+
+/* Run one change of user_id's rules and republish them, in one transaction. */
+static int
+change_rules(struct sy_db *db, struct sy_arena *a, const char *user_id, int rc,
+             struct sy_error *err)
+{
+    if (rc != SY_OK || publish_ruleset(db, a, user_id, err) != SY_OK ||
+        sy_db_commit(db, err) != SY_OK) {
+        sy_db_rollback(db);
+        return err->code;
+    }
+    sy_notify_user(user_id);
+    return SY_OK;
+}
+
+struct json_object *
+sy_push_account_data_content(struct sy_arena *a, const char *user_id,
+                             const struct sy_push_ruleset *rs)
+{
+    struct json_object *o = sy_json_new_object(a);
+
+    json_object_object_add(o, "global", json_object_get(sy_push_ruleset_json(a, user_id, rs)));
+    return o;
+}
+
 int
 sy_push_rule_put(struct sy_db *db, struct sy_arena *a, const char *user_id, int kind,
                  const char *rule_id, struct json_object *body, const char *before,
@@ -557,30 +605,38 @@ sy_push_rule_put(struct sy_db *db, struct sy_arena *a, const char *user_id, int 
     r.rule_id = rule_id;
     if (sy_db_begin(db, err) != SY_OK)
         return err->code;
-    if (sy_db_push_lock_user(db, user_id, err) != SY_OK ||
-        place_rule(db, a, &r, before, after, err) != SY_OK || sy_db_commit(db, err) != SY_OK) {
-        sy_db_rollback(db);
-        return err->code;
-    }
-    return SY_OK;
+    return change_rules(db, a, user_id,
+                        sy_db_push_lock_user(db, user_id, err) != SY_OK
+                            ? err->code
+                            : place_rule(db, a, &r, before, after, err),
+                        err);
 }
 
 int
-sy_push_rule_delete(struct sy_db *db, const char *user_id, int kind, const char *rule_id,
-                    struct sy_error *err)
+sy_push_rule_delete(struct sy_db *db, struct sy_arena *a, const char *user_id, int kind,
+                    const char *rule_id, struct sy_error *err)
 {
     if (find_default(kind, rule_id) != NULL)
         return sy_err_invalid(err, "M_INVALID_PARAM", "server-default rules cannot be deleted");
-    return sy_db_push_rule_delete(db, user_id, kind_names[kind], rule_id, err);
+    if (sy_db_begin(db, err) != SY_OK)
+        return err->code;
+    return change_rules(db, a, user_id,
+                        sy_db_push_rule_delete(db, user_id, kind_names[kind], rule_id, err), err);
 }
 
 int
-sy_push_rule_set_enabled(struct sy_db *db, const char *user_id, int kind, const char *rule_id,
-                         int enabled, struct sy_error *err)
+sy_push_rule_set_enabled(struct sy_db *db, struct sy_arena *a, const char *user_id, int kind,
+                         const char *rule_id, int enabled, struct sy_error *err)
 {
+    int rc;
+
+    if (sy_db_begin(db, err) != SY_OK)
+        return err->code;
     if (find_default(kind, rule_id) != NULL)
-        return sy_db_push_default_set(db, user_id, kind_names[kind], rule_id, enabled, NULL, err);
-    return sy_db_push_rule_set_enabled(db, user_id, kind_names[kind], rule_id, enabled, err);
+        rc = sy_db_push_default_set(db, user_id, kind_names[kind], rule_id, enabled, NULL, err);
+    else
+        rc = sy_db_push_rule_set_enabled(db, user_id, kind_names[kind], rule_id, enabled, err);
+    return change_rules(db, a, user_id, rc, err);
 }
 
 int
@@ -588,10 +644,15 @@ sy_push_rule_set_actions(struct sy_db *db, struct sy_arena *a, const char *user_
                          const char *rule_id, struct json_object *actions, struct sy_error *err)
 {
     const char *text;
+    int rc;
 
     if (sy_push_actions_check(a, actions, &text, err) != SY_OK)
         return err->code;
+    if (sy_db_begin(db, err) != SY_OK)
+        return err->code;
     if (find_default(kind, rule_id) != NULL)
-        return sy_db_push_default_set(db, user_id, kind_names[kind], rule_id, -1, text, err);
-    return sy_db_push_rule_set_actions(db, user_id, kind_names[kind], rule_id, text, err);
+        rc = sy_db_push_default_set(db, user_id, kind_names[kind], rule_id, -1, text, err);
+    else
+        rc = sy_db_push_rule_set_actions(db, user_id, kind_names[kind], rule_id, text, err);
+    return change_rules(db, a, user_id, rc, err);
 }

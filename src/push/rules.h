@@ -63,6 +63,9 @@ struct json_object *sy_push_rule_json(struct sy_arena *a, const char *user_id,
                                       const struct sy_push_rule *r);
 struct json_object *sy_push_ruleset_json(struct sy_arena *a, const char *user_id,
                                          const struct sy_push_ruleset *rs);
+/* The m.push_rules account data content (and GET /pushrules/): {"global": ruleset}. */
+struct json_object *sy_push_account_data_content(struct sy_arena *a, const char *user_id,
+                                                 const struct sy_push_ruleset *rs);
 
 /*
  * Check an actions array: strings "notify" (and the historical
@@ -78,17 +81,19 @@ int sy_push_actions_check(struct sy_arena *a, struct json_object *actions, const
  * from the request body.  'before' / 'after' (NULL or "": neither) name a
  * user rule of the same kind to place it just above / below; without
  * them a new rule goes on top and an existing one keeps its place.
- * Runs its own transaction.
+ * Every change runs in its own transaction, which also rewrites the
+ * user's m.push_rules account data (what /sync gives clients) and wakes
+ * their long-polls.
  */
 int sy_push_rule_put(struct sy_db *db, struct sy_arena *a, const char *user_id, int kind,
                      const char *rule_id, struct json_object *body, const char *before,
                      const char *after, struct sy_error *err);
 /* DELETE a user rule; a server-default rule is 400 M_INVALID_PARAM. */
-int sy_push_rule_delete(struct sy_db *db, const char *user_id, int kind, const char *rule_id,
-                        struct sy_error *err);
+int sy_push_rule_delete(struct sy_db *db, struct sy_arena *a, const char *user_id, int kind,
+                        const char *rule_id, struct sy_error *err);
 /* Enable or disable a user rule or a server-default rule. */
-int sy_push_rule_set_enabled(struct sy_db *db, const char *user_id, int kind, const char *rule_id,
-                             int enabled, struct sy_error *err);
+int sy_push_rule_set_enabled(struct sy_db *db, struct sy_arena *a, const char *user_id, int kind,
+                             const char *rule_id, int enabled, struct sy_error *err);
 /* Replace the actions of a user rule or a server-default rule. */
 int sy_push_rule_set_actions(struct sy_db *db, struct sy_arena *a, const char *user_id, int kind,
                              const char *rule_id, struct json_object *actions,

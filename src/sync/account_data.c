@@ -10,6 +10,7 @@
 #include "db/events.h"
 #include "db/state.h"
 #include "json/json.h"
+#include "push/rules.h"
 #include "sync/account_data.h"
 #include "sync/notifier.h"
 #include "sync/sections.h"
@@ -228,11 +229,36 @@ since_of(const struct sy_sync_ctx *ctx)
     return ctx->initial ? 0 : ctx->since.pos[SY_STREAM_ACCOUNT_DATA];
 }
 
+/*
+ * A user who never changed a push rule has no stored m.push_rules: an
+ * initial sync still gives the (default) rules, as clients expect them there.
+ */
+static int
+add_default_push_rules(struct sy_sync_ctx *ctx, struct json_object *wrap, struct sy_error *err)
+{
+    struct json_object *events = sy_json_get_arr(wrap, "events"), *ev;
+    struct sy_push_ruleset rs;
+
+    for (size_t i = 0; i < json_object_array_length(events); i++)
+        if (strcmp(sy_json_get_str(json_object_array_get_idx(events, i), "type"),
+                   "m.push_rules") == 0)
+            return SY_OK;
+    if (sy_push_ruleset_load(ctx->db, ctx->a, ctx->user_id, &rs, err) != SY_OK)
+        return err->code;
+    ev = json_object_new_object();
+    json_object_object_add(ev, "type", json_object_new_string("m.push_rules"));
+    json_object_object_add(
+        ev, "content", json_object_get(sy_push_account_data_content(ctx->a, ctx->user_id, &rs)));
+    json_object_array_add(events, ev);
+    return SY_OK;
+}
+
 int
 sy_sync_section_account_data(struct sy_sync_ctx *ctx, struct json_object *resp, int *any,
                              struct sy_error *err)
 {
     struct sy_db_account_data *rows;
+    struct json_object *wrap;
     size_t n;
 
     if (sy_db_account_data_range(ctx->db, ctx->a, ctx->user_id, "", since_of(ctx),
@@ -240,7 +266,10 @@ sy_sync_section_account_data(struct sy_sync_ctx *ctx, struct json_object *resp, 
         return err->code;
     if (n > 0)
         *any = 1;
-    json_object_object_add(resp, "account_data", events_of(rows, n));
+    wrap = events_of(rows, n);
+    json_object_object_add(resp, "account_data", wrap);
+    if (ctx->initial && add_default_push_rules(ctx, wrap, err) != SY_OK)
+        return err->code;
     return SY_OK;
 }
 

@@ -12,6 +12,7 @@
 #include "rooms/room.h"
 #include "sync/account_data.h"
 #include "sync/ephemeral.h"
+#include "push/counts.h"
 #include "sync/notifier.h"
 #include "sync/sections.h"
 #include "sync/stream.h"
@@ -155,6 +156,10 @@ sy_receipts_post(struct sy_db *db, struct sy_arena *a, const char *user_id,
             .stream_pos = pos,
         };
         if (sy_db_receipt_put(db, &row, &changed, err) != SY_OK)
+            goto fail;
+        /* Reading up to an event clears the unread counts up to it (threads aside). */
+        if (changed && (row.thread_id[0] == '\0' || strcmp(row.thread_id, "main") == 0) &&
+            sy_push_mark_read(db, user_id, room_id, evs[i].stream_ordering, err) != SY_OK)
             goto fail;
         if (strcmp(r[i].type, "m.read") == 0)
             public_changed |= changed;

@@ -100,7 +100,10 @@ my $bobs_room = $b->{room_id};
 
 ($st, $b) = sync($alice, undef, 0, 'offline');
 is($st, 200, 'alice initial sync: 200') or diag explain $b;
-is_deeply($b->{account_data}{events}, [], '... no global account data');
+is_deeply([map { $_->{type} } @{ $b->{account_data}{events} }], ['m.push_rules'],
+    '... only the default push rules in global account data');
+ok(ref $b->{account_data}{events}[0]{content}{global}{override} eq 'ARRAY',
+    '... m.push_rules holds the ruleset');
 ok(!room_ad($b, $room, 'x.room'), '... no room account data');
 my $since = $b->{next_batch};
 

@@ -486,4 +486,17 @@ is(st($node->post("$C/pushers/set", { kind => undef, app_id => 'org.example.app'
 ($st, $b) = $node->get("$C/pushers", token => $bob->{access_token});
 is(scalar @{ $b->{pushers} }, 1, "bob's pusher is untouched");
 
+# --- clients read the rules from /sync account data (m.push_rules) ------------------
+($st, $b) = $node->get("$C/sync?set_presence=offline", token => $D);
+my @pr = grep { $_->{type} eq 'm.push_rules' } @{ $b->{account_data}{events} };
+is(scalar @pr, 1, 'initial sync: m.push_rules in account data');
+my $since = $b->{next_batch};
+is(st($node->put("$PR/override/sync-probe", { conditions => [], actions => ['notify'] },
+    token => $D)), 200, 'a rule change');
+($st, $b) = $node->get("$C/sync?since=$since&timeout=2000&set_presence=offline", token => $D);
+@pr = grep { $_->{type} eq 'm.push_rules' } @{ $b->{account_data}{events} || [] };
+is(scalar @pr, 1, '... is in the next incremental sync');
+ok((grep { $_->{rule_id} eq 'sync-probe' } @{ $pr[0]{content}{global}{override} || [] }),
+    '... with the new rule');
+
 done_testing;

@@ -60,14 +60,10 @@ static void
 get_all(struct sy_req *req)
 {
     struct sy_push_ruleset rs;
-    struct json_object *o;
 
     if (ruleset_or_reply(req, &rs) != SY_OK)
         return;
-    o = sy_json_new_object(req->arena);
-    json_object_object_add(o, "global",
-                           json_object_get(sy_push_ruleset_json(req->arena, req->user_id, &rs)));
-    sy_reply_json(req, 200, o);
+    sy_reply_json(req, 200, sy_push_account_data_content(req->arena, req->user_id, &rs));
 }
 
 static void
@@ -114,7 +110,7 @@ delete_rule(struct sy_req *req)
 
     if ((kind = kind_or_reply(req)) < 0)
         return;
-    if (sy_push_rule_delete(req->db, req->user_id, kind, sy_req_param(req, "ruleId"), &err) !=
+    if (sy_push_rule_delete(req->db, req->arena, req->user_id, kind, sy_req_param(req, "ruleId"), &err) !=
         SY_OK) {
         sy_reply_sy_error(req, &err);
         return;
@@ -152,7 +148,7 @@ put_enabled(struct sy_req *req)
         sy_reply_error(req, 400, "M_INVALID_PARAM", "'enabled' must be a boolean");
         return;
     }
-    if (sy_push_rule_set_enabled(req->db, req->user_id, kind, sy_req_param(req, "ruleId"),
+    if (sy_push_rule_set_enabled(req->db, req->arena, req->user_id, kind, sy_req_param(req, "ruleId"),
                                  json_object_get_boolean(v), &err) != SY_OK) {
         sy_reply_sy_error(req, &err);
         return;
