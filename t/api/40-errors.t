@@ -8,6 +8,7 @@ use Test::More;
 use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
 use SyncroTest;
+use SyncroTest::Util qw(errcode_is);
 
 my $port  = SyncroTest::Node::free_port();
 my $fport = SyncroTest::Node::free_port();
@@ -23,12 +24,6 @@ my $node = SyncroTest::Node->new(port => $port, config => {
 });
 my $C = '/_matrix/client/v3';
 my ($st, $b, $res);
-
-sub errcode_is {
-    my ($st, $b, $want_st, $want_code, $name) = @_;
-    is($st, $want_st, "$name: HTTP $want_st") or diag explain $b;
-    is(ref $b eq 'HASH' ? $b->{errcode} : undef, $want_code, "$name: errcode $want_code");
-}
 
 my $u = $node->register_user('alice', 'apw');
 my %auth = (Authorization => "Bearer $u->{access_token}", 'Content-Type' => 'application/json');

@@ -6,18 +6,13 @@ use strict;
 use warnings;
 use Test::More;
 use SyncroTest;
+use SyncroTest::Util qw(errcode_is);
 
 my $pg = SyncroTest::Pg->new;
 my $node = SyncroTest::Node->new(pg => $pg);
 my $C = '/_matrix/client/v3';
 my $S = $node->server_name;
 my ($st, $b);
-
-sub errcode_is {
-    my ($st, $b, $want_st, $want_code, $name) = @_;
-    is($st, $want_st, "$name: HTTP $want_st") or diag explain $b;
-    is(ref $b eq 'HASH' ? $b->{errcode} : undef, $want_code, "$name: errcode $want_code");
-}
 
 sub sql {
     my ($q) = @_;

@@ -8,23 +8,12 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use JSON::PP;
 use SyncroTest;
+use SyncroTest::Util qw(errcode_is enc);
 use POSIX ();
 
 my $node = SyncroTest::Node->new;
 my $C = '/_matrix/client/v3';
 my ($st, $b);
-
-sub errcode_is {
-    my ($st, $b, $want_st, $want_code, $name) = @_;
-    is($st, $want_st, "$name: HTTP $want_st") or diag explain $b;
-    is(ref $b eq 'HASH' ? $b->{errcode} : undef, $want_code, "$name: errcode $want_code");
-}
-
-sub enc {
-    my ($s) = @_;
-    $s =~ s/([^A-Za-z0-9._~-])/sprintf('%%%02X', ord $1)/ge;
-    return $s;
-}
 
 sub sync {
     my ($u, $since, $timeout, $set_presence) = @_;

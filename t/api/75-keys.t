@@ -8,6 +8,7 @@ use Test::More;
 use File::Temp qw(tempdir);
 use MIME::Base64 qw(encode_base64 decode_base64);
 use SyncroTest;
+use SyncroTest::Util qw(errcode_is);
 
 plan skip_all => 'openssl with ed25519 needed'
     unless system('openssl genpkey -algorithm ed25519 -out /dev/null 2>/dev/null') == 0;
@@ -17,12 +18,6 @@ my $C = '/_matrix/client/v3';
 my $tmp = tempdir(CLEANUP => 1);
 my $canon = JSON::PP->new->canonical->utf8;
 my ($st, $b);
-
-sub errcode_is {
-    my ($st, $b, $want_st, $want_code, $name) = @_;
-    is($st, $want_st, "$name: HTTP $want_st") or diag explain $b;
-    is(ref $b eq 'HASH' ? $b->{errcode} : undef, $want_code, "$name: errcode $want_code");
-}
 
 sub enc { my ($s) = @_; $s =~ s/([^A-Za-z0-9._~-])/sprintf('%%%02X', ord $1)/ge; $s }
 sub unpadded { my ($s) = @_; $s = encode_base64($s, ''); $s =~ s/=+$//; $s }
