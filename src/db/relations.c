@@ -25,6 +25,7 @@
     "WHERE ($4::text IS NULL OR r.rel_type = $4) AND ($5::text IS NULL OR r.type = $5) "
 
 const struct sy_stmt sy_db_relations_stmts[] = {
+    {"relations_of", "SELECT rel_type FROM event_relations WHERE event_id = $1"},
     {"relations_insert",
      "INSERT INTO event_relations (event_id, relates_to_id, rel_type, room_id, type, sender, "
      "stream_ordering, origin_server_ts, aggregation_key) VALUES ($1, $2, $3, $4, $5, $6, $7, "
@@ -215,4 +216,17 @@ sy_db_events_near_ts(struct sy_db *db, struct sy_arena *a, const char *room_id, 
 
     return query_ids(db, a, forwards ? "relations_near_ts_f" : "relations_near_ts_b", 4, p, ids,
                      NULL, n, err);
+}
+
+int
+sy_db_relation_type_of(struct sy_db *db, struct sy_arena *a, const char *event_id,
+                       const char **rel_type, struct sy_error *err)
+{
+    PGresult *res = sy_db_exec(db, "relations_of", 1, &event_id, err);
+
+    if (res == NULL)
+        return err->code;
+    *rel_type = PQntuples(res) ? sy_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
+    PQclear(res);
+    return SY_OK;
 }

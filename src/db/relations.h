@@ -31,6 +31,10 @@ struct sy_db_relation {
     const char *aggregation_key; /* m.annotation key, else NULL */
 };
 
+/* The rel_type of event_id's own relation, or *rel_type NULL when it has none. */
+int sy_db_relation_type_of(struct sy_db *db, struct sy_arena *a, const char *event_id,
+                           const char **rel_type, struct sy_error *err);
+
 /* Insert one relation row (in the caller's transaction); a repeat is ignored. */
 int sy_db_relation_insert(struct sy_db *db, const struct sy_db_relation *r, struct sy_error *err);
 

@@ -411,3 +411,34 @@ sy_relations_event_at_ts(struct sy_db *db, struct sy_arena *a, const char *user_
     return sy_err_notfound(err, "unable to find event from %lld in direction %s", (long long)ts,
                            forwards ? "f" : "b");
 }
+
+int
+sy_relations_check_send(struct sy_db *db, struct sy_arena *a, const char *room_id,
+                        struct json_object *content, struct sy_error *err)
+{
+    struct json_object *rel = sy_json_get_obj(content, "m.relates_to");
+    const char *rel_type = sy_json_get_str(rel, "rel_type");
+    const char *parent_id = sy_json_get_str(rel, "event_id"), *parent_rel;
+    struct sy_db_event parent;
+    int rc;
+
+    /* Replies (m.in_reply_to) and malformed relations are not relations the server tracks. */
+    if (rel_type == NULL || parent_id == NULL)
+        return SY_OK;
+    rc = sy_db_event_get(db, a, parent_id, &parent, err);
+    if (rc == SY_ENOTFOUND)
+        return sy_err_invalid(err, "M_UNKNOWN", "cannot send a relation to an unknown event");
+    if (rc != SY_OK)
+        return rc;
+    if (strcmp(parent.room_id, room_id) != 0)
+        return sy_err_invalid(err, "M_UNKNOWN", "relations must be in the same room");
+    if (sy_db_relation_type_of(db, a, parent_id, &parent_rel, err) != SY_OK)
+        return err->code;
+    if (strcmp(rel_type, "m.thread") == 0 && parent_rel != NULL)
+        return sy_err_invalid(err, "M_UNKNOWN",
+                              "cannot start a thread from an event with a relation");
+    if (strcmp(rel_type, "m.annotation") == 0 && parent_rel != NULL &&
+        strcmp(parent_rel, "m.annotation") == 0)
+        return sy_err_invalid(err, "M_UNKNOWN", "cannot annotate an annotation");
+    return SY_OK;
+}

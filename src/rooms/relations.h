@@ -25,6 +25,15 @@ struct sy_error;
 struct sy_event;
 struct sy_room_event;
 
+/*
+ * The rules a new local event's relation must follow (as Synapse): the
+ * parent exists and is in the same room; a thread does not start from an
+ * event that itself has a relation; an annotation does not annotate an
+ * annotation.  0, or SY_EINVAL (400 M_UNKNOWN).
+ */
+int sy_relations_check_send(struct sy_db *db, struct sy_arena *a, const char *room_id,
+                            struct json_object *content, struct sy_error *err);
+
 /* How deep /relations?recurse=true follows children of children (as Synapse). */
 #define SY_RELATIONS_MAX_DEPTH 3
 

@@ -17,6 +17,7 @@
 #include "rooms/event.h"
 #include "rooms/persist.h"
 #include "rooms/redact.h"
+#include "rooms/relations.h"
 #include "rooms/room.h"
 #include "rooms/state.h"
 #include "rooms/version.h"
@@ -200,6 +201,9 @@ sy_room_send_event(struct sy_db *db, struct sy_arena *a, const struct sy_node *n
         sy_db_rollback(db);
         return SY_OK;
     }
+    if (s->state_key == NULL && s->content != NULL &&
+        sy_relations_check_send(db, a, w.room_id, s->content, err) != SY_OK)
+        goto fail;
     /* Checked under the room lock, against the state the redaction is authorised by. */
     if (s->redacts != NULL && sy_room_redaction_check_state(db, a, w.state, w.room_id, s->sender,
                                                             s->redacts, err) != SY_OK)

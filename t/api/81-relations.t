@@ -78,6 +78,27 @@ my $ann    = send_ev($carol, $room, 'm.reaction',
     { 'm.relates_to' => { rel_type => 'm.annotation', event_id => $root, key => "\x{1F44D}" } });
 my $bad    = rel($bob, $room, 'm.replace', $root, 'bob edits alice');
 my $edit2  = rel($alice, $room, 'm.replace', $root, 'edit 2');
+
+# --- relations a new event may not have (as Synapse) ------------------------------
+sub try_rel {
+    my ($u, $room, $type, $rel) = @_;
+    return $node->put("$C/rooms/" . enc($room) . '/send/' . enc($type) . '/t' . ++$txn,
+        { msgtype => 'm.text', body => 'x', 'm.relates_to' => $rel }, token => $u->{access_token});
+}
+($st, $b) = try_rel($bob, $room, 'm.room.message', { rel_type => 'm.thread', event_id => $t1 });
+errcode_is($st, $b, 400, 'M_UNKNOWN', 'a thread from a thread reply');
+($st, $b) = try_rel($carol, $room, 'm.reaction', { rel_type => 'm.annotation', event_id => $ann,
+    key => 'x' });
+errcode_is($st, $b, 400, 'M_UNKNOWN', 'an annotation of an annotation');
+($st, $b) = try_rel($bob, $room, 'm.room.message', { rel_type => 'm.reference',
+    event_id => '$nosuchevent' });
+errcode_is($st, $b, 400, 'M_UNKNOWN', 'a relation to an unknown event');
+($st, $b) = $node->post("$C/createRoom", { preset => 'public_chat' }, token => $bob->{access_token});
+($st, $b) = try_rel($bob, $b->{room_id}, 'm.room.message', { rel_type => 'm.reference',
+    event_id => $root });
+errcode_is($st, $b, 400, 'M_UNKNOWN', 'a relation to an event of another room');
+($st, $b) = try_rel($bob, $room, 'm.room.message', { rel_type => 'm.thread', event_id => $ref1 });
+errcode_is($st, $b, 400, 'M_UNKNOWN', 'a thread from a reference');
 my $t1edit = rel($bob, $room, 'm.replace', $t1, 'thread 1, edited');
 my $other  = msg($alice, $room, 'unrelated');
 my @all_newest_first = ($edit2, $bad, $ann, $ref1, $t3, $t2, $t1, $edit1);
