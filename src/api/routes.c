@@ -36,6 +36,7 @@ static const struct route_table tables[] = {
     TABLE(sy_client_presence_routes),
     TABLE(sy_client_account_data_routes),
     TABLE(sy_client_sync_routes),
+    TABLE(sy_client_messages_routes),
     TABLE(sy_client_filter_routes),
     TABLE(sy_client_relations_routes),
     TABLE(sy_client_keys_routes),

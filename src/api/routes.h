@@ -14,6 +14,7 @@
 
 SY_ROUTES(sy_client_versions_routes);
 SY_ROUTES(sy_client_sync_routes);
+SY_ROUTES(sy_client_messages_routes);
 SY_ROUTES(sy_client_capabilities_routes);
 SY_ROUTES(sy_client_login_routes);
 SY_ROUTES(sy_client_register_routes);

@@ -35,6 +35,12 @@ const struct sy_stmt sy_db_events_stmts[] = {
     {"events_range", "SELECT " EVENT_COLS " FROM events WHERE room_id = $1 "
                      "AND stream_ordering > $2 AND stream_ordering <= $3 AND rejected IS NULL "
                      "ORDER BY stream_ordering DESC LIMIT $4"},
+    {"events_range_fwd", "SELECT " EVENT_COLS " FROM events WHERE room_id = $1 "
+                         "AND stream_ordering > $2 AND stream_ordering <= $3 AND rejected IS NULL "
+                         "ORDER BY stream_ordering ASC LIMIT $4"},
+    {"events_rooms_changed", "SELECT DISTINCT room_id FROM events WHERE stream_ordering > $1 "
+                             "AND stream_ordering <= $2 AND rejected IS NULL "
+                             "AND room_id = ANY($3::text[])"},
     {"events_at_or_before", "SELECT " EVENT_COLS " FROM events WHERE room_id = $1 "
                             "AND stream_ordering <= $2 AND rejected IS NULL "
                             "ORDER BY stream_ordering DESC LIMIT 1"},
@@ -154,10 +160,10 @@ sy_db_events_get_many(struct sy_db *db, struct sy_arena *a, const char *const *i
     return SY_OK;
 }
 
-int
-sy_db_events_range(struct sy_db *db, struct sy_arena *a, const char *room_id, int64_t after,
-                   int64_t upto, int limit, struct sy_db_event **out, size_t *n,
-                   struct sy_error *err)
+static int
+events_range(struct sy_db *db, struct sy_arena *a, const char *stmt, const char *room_id,
+             int64_t after, int64_t upto, int limit, struct sy_db_event **out, size_t *n,
+             struct sy_error *err)
 {
     char lo[24], hi[24], lim[16];
     const char *p[4] = {room_id, lo, hi, lim};
@@ -167,12 +173,51 @@ sy_db_events_range(struct sy_db *db, struct sy_arena *a, const char *room_id, in
     snprintf(lo, sizeof(lo), "%lld", (long long)after);
     snprintf(hi, sizeof(hi), "%lld", (long long)upto);
     snprintf(lim, sizeof(lim), "%d", limit);
-    if ((res = sy_db_exec(db, "events_range", 4, p, err)) == NULL)
+    if ((res = sy_db_exec(db, stmt, 4, p, err)) == NULL)
         return err->code;
     rows = PQntuples(res);
     *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
     for (int r = 0; r < rows; r++)
         read_event(a, res, r, &(*out)[r]);
+    *n = (size_t)rows;
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_events_range(struct sy_db *db, struct sy_arena *a, const char *room_id, int64_t after,
+                   int64_t upto, int limit, struct sy_db_event **out, size_t *n,
+                   struct sy_error *err)
+{
+    return events_range(db, a, "events_range", room_id, after, upto, limit, out, n, err);
+}
+
+int
+sy_db_events_range_fwd(struct sy_db *db, struct sy_arena *a, const char *room_id, int64_t after,
+                       int64_t upto, int limit, struct sy_db_event **out, size_t *n,
+                       struct sy_error *err)
+{
+    return events_range(db, a, "events_range_fwd", room_id, after, upto, limit, out, n, err);
+}
+
+int
+sy_db_events_rooms_changed(struct sy_db *db, struct sy_arena *a, int64_t after, int64_t upto,
+                           const char *const *rooms, size_t n_rooms, const char ***out, size_t *n,
+                           struct sy_error *err)
+{
+    char lo[24], hi[24];
+    const char *p[3] = {lo, hi, sy_db_text_array(a, rooms, n_rooms)};
+    PGresult *res;
+    int rows;
+
+    snprintf(lo, sizeof(lo), "%lld", (long long)after);
+    snprintf(hi, sizeof(hi), "%lld", (long long)upto);
+    if ((res = sy_db_exec(db, "events_rooms_changed", 3, p, err)) == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    *out = sy_arena_alloc(a, sizeof(char *) * (size_t)(rows + 1));
+    for (int r = 0; r < rows; r++)
+        (*out)[r] = dup_val(a, res, r, 0);
     *n = (size_t)rows;
     PQclear(res);
     return SY_OK;

@@ -52,6 +52,14 @@ int sy_db_events_get_many(struct sy_db *db, struct sy_arena *a, const char *cons
 int sy_db_events_range(struct sy_db *db, struct sy_arena *a, const char *room_id, int64_t after,
                        int64_t upto, int limit, struct sy_db_event **out, size_t *n,
                        struct sy_error *err);
+/* The same range, the oldest first (forward pagination). */
+int sy_db_events_range_fwd(struct sy_db *db, struct sy_arena *a, const char *room_id,
+                           int64_t after, int64_t upto, int limit, struct sy_db_event **out,
+                           size_t *n, struct sy_error *err);
+/* Which of rooms[0..n_rooms) have accepted events with stream position in (after, upto]. */
+int sy_db_events_rooms_changed(struct sy_db *db, struct sy_arena *a, int64_t after, int64_t upto,
+                               const char *const *rooms, size_t n_rooms, const char ***out,
+                               size_t *n, struct sy_error *err);
 /* The newest accepted event of room_id at or before 'stream'; SY_ENOTFOUND when none. */
 int sy_db_event_at_or_before(struct sy_db *db, struct sy_arena *a, const char *room_id,
                              int64_t stream, struct sy_db_event *out, struct sy_error *err);

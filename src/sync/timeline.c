@@ -1,0 +1,218 @@
+/*
+ * sync/timeline.c -- timeline walks, pagination tokens, memoised history
+ * visibility and lazy-loaded members (see sync/timeline.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/events.h"
+#include "db/state.h"
+#include "json/json.h"
+#include "rooms/relations.h"
+#include "rooms/room.h"
+#include "rooms/visibility.h"
+#include "sync/filter.h"
+#include "sync/stream.h"
+#include "sync/timeline.h"
+#include "util/arena.h"
+#include "util/err.h"
+#include "util/map.h"
+
+/* Rows asked of the database per round trip of a walk. */
+#define WALK_BATCH_MIN 16
+#define WALK_BATCH_MAX 500
+
+int
+sy_timeline_token_parse(const char *s, int64_t *pos)
+{
+    struct sy_sync_token t;
+    char *end;
+    long long v;
+
+    if (s == NULL)
+        return -1;
+    if (s[0] == 't' && s[1] >= '0' && s[1] <= '9') {
+        errno = 0;
+        v = strtoll(s + 1, &end, 10);
+        if (errno != 0 || *end != '\0' || v < 0)
+            return -1;
+        *pos = v;
+        return 0;
+    }
+    if (sy_sync_token_parse(s, &t) != 0)
+        return -1;
+    *pos = t.pos[SY_STREAM_EVENTS];
+    return 0;
+}
+
+const char *
+sy_timeline_token(struct sy_arena *a, int64_t pos)
+{
+    return sy_arena_printf(a, "t%lld", (long long)(pos < 0 ? 0 : pos));
+}
+
+void
+sy_timeline_vis_init(struct sy_timeline_vis *v, struct sy_db *db, struct sy_arena *a,
+                     const char *user_id)
+{
+    v->db = db;
+    v->a = a;
+    v->user_id = user_id;
+    v->memo = sy_map_new(a, 16);
+}
+
+int
+sy_timeline_visible(struct sy_timeline_vis *v, const struct sy_db_event *ev, struct sy_error *err)
+{
+    char key[24];
+    void *hit;
+    int r;
+
+    if (ev->rejected != NULL)
+        return 0;
+    if (strcmp(ev->type, "m.room.member") == 0 && ev->state_key != NULL &&
+        strcmp(ev->state_key, v->user_id) == 0)
+        return 1;
+    snprintf(key, sizeof(key), "%lld", (long long)ev->state_after);
+    if ((hit = sy_map_get(v->memo, key)) != NULL)
+        return hit == (void *)1;
+    r = sy_visibility_event(v->db, v->a, ev, v->user_id, err);
+    if (r < 0)
+        return r;
+    sy_map_set(v->memo, key, r ? (void *)1 : (void *)2);
+    return r;
+}
+
+int
+sy_timeline_match(struct sy_arena *a, const struct sy_event_filter *f, const struct sy_db_event *ev)
+{
+    int has_url = 0;
+
+    if (f == NULL)
+        return 1;
+    if (f->contains_url >= 0) {
+        struct sy_error err = {0};
+        struct json_object *o;
+
+        /* Parsed only for filters that ask about content.url. */
+        if (sy_json_parse(a, ev->client_json, strlen(ev->client_json), 64, &o, &err) == SY_OK)
+            has_url = sy_json_get_str(sy_json_get_obj(o, "content"), "url") != NULL;
+    }
+    return sy_filter_match(f, ev->type, ev->sender, ev->room_id, has_url);
+}
+
+struct json_object *
+sy_timeline_event_json(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *row,
+                       const char *user_id, const char *device_id, int bundle, struct sy_error *err)
+{
+    struct sy_room_event ev;
+    struct json_object *u, *rel;
+    const char *extra = NULL;
+
+    sy_room_event_from_row(row, &ev);
+    if (bundle) {
+        u = json_object_new_object();
+        if (sy_relations_bundle(db, a, row->event_id, user_id, u, err) != SY_OK) {
+            json_object_put(u);
+            return NULL;
+        }
+        if ((rel = sy_json_get(u, "m.relations")) != NULL)
+            extra = sy_arena_printf(a, "\"m.relations\":%s", sy_json_text(rel, NULL));
+        json_object_put(u);
+    }
+    return sy_room_event_raw(a, &ev, user_id, device_id, extra);
+}
+
+int
+sy_timeline_walk(struct sy_db *db, struct sy_arena *a, const struct sy_timeline_walk *w,
+                 struct sy_timeline_page *out, struct sy_error *err)
+{
+    int64_t pos = w->from;
+    size_t scanned = 0, cap = w->limit + 1;
+
+    out->events = sy_arena_alloc(a, sizeof(*out->events) * cap);
+    out->n = 0;
+    out->more = 1;
+    while (out->n < w->limit) {
+        size_t want = 2 * (w->limit - out->n), got, i;
+        struct sy_db_event *rows;
+        int rc;
+
+        if ((w->backwards && pos <= w->bound) || (!w->backwards && pos >= w->bound)) {
+            out->more = 0;
+            break;
+        }
+        want = want < WALK_BATCH_MIN   ? WALK_BATCH_MIN
+               : want > WALK_BATCH_MAX ? WALK_BATCH_MAX
+                                       : want;
+        rc = w->backwards
+                 ? sy_db_events_range(db, a, w->room_id, w->bound, pos, (int)want, &rows, &got, err)
+                 : sy_db_events_range_fwd(db, a, w->room_id, pos, w->bound, (int)want, &rows, &got,
+                                          err);
+        if (rc != SY_OK)
+            return rc;
+        for (i = 0; i < got && out->n < w->limit; i++) {
+            const struct sy_db_event *ev = &rows[i];
+            int ok = sy_timeline_match(a, w->filter, ev);
+
+            pos = w->backwards ? ev->stream_ordering - 1 : ev->stream_ordering;
+            scanned++;
+            if (ok && w->vis != NULL && (w->vis_below == 0 || ev->stream_ordering < w->vis_below))
+                ok = sy_timeline_visible(w->vis, ev, err);
+            if (ok < 0)
+                return ok;
+            if (ok)
+                out->events[out->n++] = *ev;
+        }
+        if (i < got)
+            break; /* filled with rows to spare: more is known */
+        if (got < want) {
+            out->more = 0;
+            break;
+        }
+        if (w->scan_cap != 0 && scanned >= w->scan_cap)
+            break;
+    }
+    out->next = pos;
+    return SY_OK;
+}
+
+/* The member event of user in group (NULL when absent). */
+static int
+member_in(struct sy_db *db, struct sy_arena *a, int64_t group, const char *user, const char **id,
+          struct sy_error *err)
+{
+    *id = NULL;
+    if (group == 0)
+        return SY_OK;
+    return sy_db_state_group_lookup(db, a, group, "m.room.member", user, id, err);
+}
+
+int
+sy_timeline_member_ids(struct sy_db *db, struct sy_arena *a, int64_t group,
+                       const struct sy_db_event *events, size_t n, const char *also,
+                       const struct sy_map *skip, const char ***ids, size_t *n_ids,
+                       struct sy_error *err)
+{
+    struct sy_map *seen = sy_map_new(a, n + 1);
+
+    *ids = sy_arena_alloc(a, sizeof(char *) * (n + 2));
+    *n_ids = 0;
+    for (size_t i = 0; i <= n; i++) {
+        const char *user = i < n ? events[i].sender : also, *id;
+
+        if (user == NULL || sy_map_get(seen, user) != NULL ||
+            (skip != NULL && sy_map_get(skip, user) != NULL))
+            continue;
+        sy_map_set(seen, user, (void *)1);
+        if (member_in(db, a, group, user, &id, err) != SY_OK)
+            return err->code;
+        if (id == NULL && i < n && member_in(db, a, events[i].state_after, user, &id, err) != SY_OK)
+            return err->code;
+        if (id != NULL)
+            (*ids)[(*n_ids)++] = id;
+    }
+    return SY_OK;
+}
