@@ -321,6 +321,8 @@ sy_room_create(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
     if (sy_db_commit(db, err) != SY_OK)
         goto fail;
     sy_room_cache_put_state(w.room_id, w.state_group, w.state);
+    /* The creator's long-poll does not watch this room yet: wake it through its user. */
+    sy_notify_user(c->creator);
     *room_id = w.room_id;
     return SY_OK;
 fail:

@@ -22,13 +22,7 @@ use Time::HiRes qw(time);
 use SyncroTest;
 
 # Steps known to fail, by name, with the reason; re-emitted under $TODO.
-my %TODO = (
-    "alice's sync loop delivers the new room with alice joined (the long-poll wakes)" =>
-        'src/rooms/send.c sy_room_create() commits the new room without sy_notify_user(creator) '
-        . '(sy_room_send_event() notifies the member, sy_room_create() nothing), and the parked '
-        . "/sync's wait keys (sy_sync_wait_keys, src/sync/sync.c) predate the room: the creator "
-        . 'sees her new room only when her 30 s long-poll times out',
-);
+my %TODO = ();
 
 my $e2e = SyncroTest::srcdir() . '/t/e2e';
 

@@ -67,6 +67,8 @@ sub tmp_parent { return $ENV{SYNCRO_TEST_TMPDIR} || '/tmp' }
 # temp dir made, removed or kept at END (when the test's outcome is known: a
 # die at file level frees lexicals before END runs).
 our (@live_nodes, @live_pgs, @temp_dirs);
+# The process that owns the nodes and clusters: a test's forked child must not stop them.
+our $owner_pid = $$;
 
 # A test script killed by Ctrl-C or `make` should still stop its children.
 my %signo = (HUP => 1, INT => 2, TERM => 15);
@@ -91,6 +93,7 @@ sub register_dir {
 }
 
 END {
+    return if $$ != $owner_pid;
     my $exit = $?;
     local $?;    # system() and waitpid below must not change the test's exit status
     $_->_shutdown for grep { defined } @live_nodes;
@@ -378,7 +381,7 @@ sub _shutdown { $_[0]->stop }
 
 sub DESTROY {
     my ($self) = @_;
-    return if ${^GLOBAL_PHASE} eq 'DESTRUCT';
+    return if ${^GLOBAL_PHASE} eq 'DESTRUCT' || $$ != $SyncroTest::owner_pid;
     local ($?, $!, $@);
     $self->_shutdown;
 }
@@ -681,7 +684,7 @@ sub _shutdown {
 
 sub DESTROY {
     my ($self) = @_;
-    return if ${^GLOBAL_PHASE} eq 'DESTRUCT';
+    return if ${^GLOBAL_PHASE} eq 'DESTRUCT' || $$ != $SyncroTest::owner_pid;
     local ($?, $!, $@);
     $self->_shutdown;
 }
