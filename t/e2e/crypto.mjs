@@ -5,7 +5,10 @@
 // invites bob; alice's message goes out as Megolm ciphertext after her device
 // fetched bob's keys (/keys/query), claimed a one-time key (/keys/claim) and
 // sent him the room key as an Olm to-device message (/sendToDevice -> his
-// /sync to_device); bob decrypts it; then the other way round.
+// /sync to_device); bob decrypts it; then the other way round.  Then bob
+// logs in a second device: alice's /sync names him in device_lists.changed,
+// her device list for him grows, and her next message is decrypted on both
+// of bob's devices.
 //
 //   node crypto.mjs http://127.0.0.1:PORT SERVER_NAME
 //
