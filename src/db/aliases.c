@@ -89,18 +89,7 @@ int
 sy_db_alias_list(struct sy_db *db, struct sy_arena *a, const char *room_id, const char ***out,
                  size_t *n, struct sy_error *err)
 {
-    PGresult *res = sy_db_exec(db, "aliases_list", 1, &room_id, err);
-    int rows;
-
-    if (res == NULL)
-        return err->code;
-    rows = PQntuples(res);
-    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows + 1));
-    for (int r = 0; r < rows; r++)
-        (*out)[r] = sy_arena_strdup(a, sy_db_val(res, r, 0));
-    *n = (size_t)rows;
-    PQclear(res);
-    return SY_OK;
+    return sy_db_strings(db, a, "aliases_list", 1, &room_id, out, n, err);
 }
 
 int

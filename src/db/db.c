@@ -144,6 +144,24 @@ sy_db_run(struct sy_db *db, const char *name, int n, const char *const *params, 
     return SY_OK;
 }
 
+int
+sy_db_strings(struct sy_db *db, struct sy_arena *a, const char *name, int n,
+              const char *const *params, const char ***out, size_t *n_out, struct sy_error *err)
+{
+    PGresult *res = sy_db_exec(db, name, n, params, err);
+    int rows;
+
+    if (res == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    *out = sy_arena_alloc(a, sizeof(char *) * (size_t)(rows + 1));
+    for (int r = 0; r < rows; r++)
+        (*out)[r] = sy_arena_strdup(a, sy_db_val(res, r, 0));
+    *n_out = (size_t)rows;
+    PQclear(res);
+    return SY_OK;
+}
+
 long
 sy_db_affected(PGresult *res)
 {

@@ -99,25 +99,6 @@ const struct sy_stmt sy_db_e2e_keys_stmts[] = {
     {NULL, NULL},
 };
 
-/* First column of every row, in 'a'. */
-static int
-exec_strings(struct sy_db *db, struct sy_arena *a, const char *stmt, int n, const char *const *p,
-             const char ***out, size_t *n_out, struct sy_error *err)
-{
-    PGresult *res = sy_db_exec(db, stmt, n, p, err);
-    int rows;
-
-    if (res == NULL)
-        return err->code;
-    rows = PQntuples(res);
-    *out = sy_arena_alloc(a, sizeof(char *) * (size_t)(rows + 1));
-    for (int r = 0; r < rows; r++)
-        (*out)[r] = sy_arena_strdup(a, sy_db_val(res, r, 0));
-    *n_out = (size_t)rows;
-    PQclear(res);
-    return SY_OK;
-}
-
 /* Row 0's columns 0 and 1 (or only 0 when *second is NULL); SY_ENOTFOUND without rows. */
 static int
 exec_one(struct sy_db *db, struct sy_arena *a, const char *stmt, int n, const char *const *p,
@@ -262,7 +243,7 @@ sy_db_e2e_fallback_unused(struct sy_db *db, struct sy_arena *a, const char *user
 {
     const char *p[2] = {user_id, device_id};
 
-    return exec_strings(db, a, "e2e_fb_unused", 2, p, algs, n, err);
+    return sy_db_strings(db, a, "e2e_fb_unused", 2, p, algs, n, err);
 }
 
 static void
@@ -378,7 +359,7 @@ sy_db_device_list_changes(struct sy_db *db, struct sy_arena *a, const char *user
     snprintf(b[1], sizeof(b[1]), "%lld", (long long)dl_to);
     snprintf(b[2], sizeof(b[2]), "%lld", (long long)ev_from);
     snprintf(b[3], sizeof(b[3]), "%lld", (long long)ev_to);
-    if (exec_strings(db, a, "dl_changed", 5, p, changed, n_changed, err) != SY_OK)
+    if (sy_db_strings(db, a, "dl_changed", 5, p, changed, n_changed, err) != SY_OK)
         return err->code;
-    return exec_strings(db, a, "dl_left", 5, p, left, n_left, err);
+    return sy_db_strings(db, a, "dl_left", 5, p, left, n_left, err);
 }

@@ -60,6 +60,14 @@ PGresult *sy_db_exec(struct sy_db *db, const char *name, int n, const char *cons
 int sy_db_run(struct sy_db *db, const char *name, int n, const char *const *params, long *rows,
               struct sy_error *err);
 
+/*
+ * Run a query and collect its first column: 0 and *out (an arena array of
+ * *n strings, NULL for SQL NULL, with a NULL after the last), or an error.
+ */
+int sy_db_strings(struct sy_db *db, struct sy_arena *a, const char *name, int n,
+                  const char *const *params, const char ***out, size_t *n_out,
+                  struct sy_error *err);
+
 /* Rows a command touched (PQcmdTuples as a number). */
 long sy_db_affected(PGresult *res);
 

@@ -146,30 +146,11 @@ sy_db_search_count(struct sy_db *db, const struct sy_search_query *q, int64_t *c
     return SY_OK;
 }
 
-/* Column 0 of every row, as an arena array. */
-static int
-column_list(struct sy_db *db, struct sy_arena *a, const char *stmt, int np, const char *const *p,
-            const char ***out, size_t *n, struct sy_error *err)
-{
-    PGresult *res = sy_db_exec(db, stmt, np, p, err);
-    int rows;
-
-    if (res == NULL)
-        return err->code;
-    rows = PQntuples(res);
-    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
-    for (int r = 0; r < rows; r++)
-        (*out)[r] = sy_arena_strdup(a, sy_db_val(res, r, 0));
-    *n = (size_t)rows;
-    PQclear(res);
-    return SY_OK;
-}
-
 int
 sy_db_search_words(struct sy_db *db, struct sy_arena *a, const char *term, const char ***words,
                    size_t *n, struct sy_error *err)
 {
-    return column_list(db, a, "search_words", 1, &term, words, n, err);
+    return sy_db_strings(db, a, "search_words", 1, &term, words, n, err);
 }
 
 int
@@ -182,7 +163,7 @@ sy_db_search_context(struct sy_db *db, struct sy_arena *a, const char *room_id, 
 
     snprintf(pos, sizeof(pos), "%" PRId64, stream);
     snprintf(lim, sizeof(lim), "%" PRId64, limit);
-    return column_list(db, a, after ? "search_context_after" : "search_context_before", 3, p,
+    return sy_db_strings(db, a, after ? "search_context_after" : "search_context_before", 3, p,
                        event_ids, n, err);
 }
 

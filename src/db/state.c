@@ -235,18 +235,8 @@ sy_db_rooms_for_user(struct sy_db *db, struct sy_arena *a, const char *user_id,
                      const char *membership, const char ***rooms, size_t *n, struct sy_error *err)
 {
     const char *p[2] = {user_id, membership};
-    PGresult *res = sy_db_exec(db, "rooms_for_user", 2, p, err);
-    int count;
 
-    if (res == NULL)
-        return err->code;
-    count = PQntuples(res);
-    *rooms = sy_arena_alloc(a, sizeof(char *) * (size_t)(count + 1));
-    for (int r = 0; r < count; r++)
-        (*rooms)[r] = sy_arena_strdup(a, PQgetvalue(res, r, 0));
-    *n = (size_t)count;
-    PQclear(res);
-    return SY_OK;
+    return sy_db_strings(db, a, "rooms_for_user", 2, p, rooms, n, err);
 }
 
 int
@@ -307,16 +297,6 @@ sy_db_member_heroes(struct sy_db *db, struct sy_arena *a, const char *room_id,
                     const char *user_id, const char ***heroes, size_t *n, struct sy_error *err)
 {
     const char *p[2] = {room_id, user_id};
-    PGresult *res = sy_db_exec(db, "member_heroes", 2, p, err);
-    int rows;
 
-    if (res == NULL)
-        return err->code;
-    rows = PQntuples(res);
-    *heroes = sy_arena_alloc(a, sizeof(char *) * (size_t)(rows + 1));
-    for (int r = 0; r < rows; r++)
-        (*heroes)[r] = sy_arena_strdup(a, PQgetvalue(res, r, 0));
-    *n = (size_t)rows;
-    PQclear(res);
-    return SY_OK;
+    return sy_db_strings(db, a, "member_heroes", 2, p, heroes, n, err);
 }
