@@ -5,7 +5,9 @@
 // and bob's live timeline receives every one of them, in order, once -- with
 // syncrod restarted after the first 100 (bob resumes from his sync token);
 // a read receipt; bob paginates back to m.room.create; a second device of
-// bob's pages through the whole history from a short initial sync.
+// bob's pages through the whole history from a short initial sync, then
+// stalls (its /sync held back) for 30 more messages and must get a limited
+// timeline whose prev_batch pages back over exactly the skipped events.
 //
 //   node sync.mjs http://127.0.0.1:PORT SERVER_NAME
 //
@@ -19,7 +21,7 @@
 // (one whose result later steps need) stops the run.
 import readline from "node:readline";
 import {
-    ClientEvent, createClient, Filter, RoomEvent, RoomMemberEvent, SyncState,
+    ClientEvent, createClient, Direction, Filter, RoomEvent, RoomMemberEvent, SyncState,
 } from "matrix-js-sdk";
 import { logger as sdkLogger } from "matrix-js-sdk/lib/logger.js";
 
@@ -122,10 +124,15 @@ readline.createInterface({ input: process.stdin }).on("line", (l) => stdinLines.
 // Every /sync response a client gets, seen through its fetchFn before the SDK
 // processes it: the SDK drops duplicate event IDs silently, so "the server
 // sent nothing twice" is checked on the wire.
-function watchingFetch(log, requests) {
+//
+// A gate, when given and closed, holds /sync requests back until it opens:
+// the client is "offline" while its sync loop keeps its since token.
+function watchingFetch(log, requests, gate) {
     return async (input, init) => {
         const url = String(input?.url ?? input);
-        if (requests && /\/_matrix\/client\/v3\/sync(\?|$)/.test(url)) requests.push(url);
+        const isSync = /\/_matrix\/client\/v3\/sync(\?|$)/.test(url);
+        if (isSync && requests) requests.push(url);
+        if (isSync && gate?.closed) await new Promise((resolve) => gate.waiters.push(resolve));
         const res = await fetch(input, init);
         if (/\/_matrix\/client\/v3\/sync(\?|$)/.test(url) && res.ok) {
             try {
@@ -320,6 +327,19 @@ await step("alice stops typing; bob gets typing false", async () => {
     return expect(bob.getRoom(roomId).getMember(aliceId)?.typing === false, "member.typing is still true");
 });
 
+await step("alice types with a 1 s timeout and never stops; bob sees it start, then expire", async () => {
+    const before = bobTyping.length;
+    await alice.sendTyping(roomId, true, 1000);
+    const t0 = Date.now();
+    await waitFor(() => `typing true (seen ${js(bobTyping.slice(before))})`,
+        () => bobTyping.slice(before).some((t) => t.user === aliceId && t.typing));
+    await waitFor(() => `typing false after the timeout (seen ${js(bobTyping.slice(before))})`,
+        () => bobTyping.slice(before).some((t) => t.user === aliceId && !t.typing), 10000);
+    const waited = Date.now() - t0;
+    return expect(waited >= 800 && bob.getRoom(roomId).getMember(aliceId)?.typing === false,
+        `typing stopped after ${waited} ms`);
+});
+
 // --- 200 messages, a restart after 100 ---------------------------------------
 
 async function sendRange(from, to) {
@@ -507,17 +527,28 @@ await step("bob's timeline reaches back to m.room.create (client.scrollback as n
     return expect(p.length === 0, `${p.join("; ")} after ${pages} pages`);
 });
 
+const bob2Raw = [];
+const bob2Gate = {
+    closed: false,
+    waiters: [],
+    open() { this.closed = false; this.waiters.splice(0).forEach((f) => f()); },
+};
+let bob2;
+const bob2Resets = [];
 await step("bob's second device: short initial sync, then pages through all history to m.room.create",
     async () => {
         const anon = createClient({ baseUrl, logger: quiet });
         const login = await anon.loginRequest({
             type: "m.login.password", identifier: { type: "m.id.user", user: `bob${tag}` }, password,
         });
-        const bob2 = createClient({
+        bob2 = createClient({
             baseUrl, userId: login.user_id, accessToken: login.access_token,
-            deviceId: login.device_id, logger: quiet,
+            deviceId: login.device_id, logger: quiet, fetchFn: watchingFetch(bob2Raw, null, bob2Gate),
         });
         clients.push(bob2);
+        bob2.on(RoomEvent.TimelineReset, (room) => {
+            if (room?.roomId === roomId) bob2Resets.push(Date.now());
+        });
         const states = trackSync(bob2, "bob2");
         await bob2.startClient({ initialSyncLimit: 5 });
         await waitFor(() => `PREPARED (states ${js(states)})`, () => ready(states), 30000);
@@ -528,8 +559,44 @@ await step("bob's second device: short initial sync, then pages through all hist
         const p = checkHistory(events);
         if (initial > 5) p.push(`initial timeline had ${initial} events, limit 5`);
         if (pages < Math.ceil(TOTAL / 25)) p.push(`only ${pages} pages for ${TOTAL} messages at 25 a page`);
-        bob2.stopClient();
         return expect(p.length === 0, `${p.join("; ")} (${pages} pages, ${events.length} events)`);
+    }, { fatal: true });
+
+// The second device goes offline (its /sync requests held back, its since
+// token kept) while alice sends more than a timeline's worth; when they go
+// through, the room's timeline is limited and its prev_batch must page back
+// over exactly the events skipped.
+const LATE = 30;
+await step(`bob's second device stalls for ${LATE} messages: a limited timeline, then prev_batch fills the gap exactly`,
+    async () => {
+        bob2Gate.closed = true;
+        const late = [];
+        for (let i = 1; i <= LATE; i++) {
+            const r = await alice.sendMessage(roomId, { msgtype: "m.text", body: `late ${i}` });
+            late.push(r.event_id);
+        }
+        await waitFor("bob2's /sync held at the gate", () => bob2Gate.waiters.length > 0, 10000);
+        const openedAt = Date.now();
+        bob2Gate.open();
+        const resp = await waitFor("bob2's /sync after the stall, with the room",
+            () => bob2Raw.find((r) => r.at >= openedAt && r.body?.rooms?.join?.[roomId]?.timeline), 30000);
+        const since = new URL(resp.url).searchParams.get("since");
+        const tl = resp.body.rooms.join[roomId].timeline;
+        const ids = tl.events.map((e) => e.event_id);
+        const k = late.indexOf(ids[0]);
+        const p = [];
+        if (!since) p.push("the /sync after the stall had no since token");
+        if (tl.limited !== true) p.push(`limited ${js(tl.limited)} for ${ids.length} events`);
+        if (k <= 0 || js(ids) !== js(late.slice(k))) p.push(`timeline ${js(tl.events.map((e) => e.content?.body))}`);
+        if (typeof tl.prev_batch !== "string") p.push(`prev_batch ${js(tl.prev_batch)}`);
+        if (p.length) return expect(false, p.join("; "));
+        const page = await bob2.createMessagesRequest(roomId, tl.prev_batch, LATE, Direction.Backward);
+        const back = (page.chunk ?? []).map((e) => e.event_id);
+        const want = [...late.slice(0, k)].reverse().concat([bobMsgId]);
+        await waitFor("bob2's TimelineReset", () => bob2Resets.length > 0, 5000).catch(() => {});
+        return expect(js(back.slice(0, want.length)) === js(want) && bob2Resets.length > 0,
+            `/messages from prev_batch: ${js((page.chunk ?? []).slice(0, want.length + 1).map((e) => e.content?.body))}, `
+            + `want late ${k}..1 then bob's reply; TimelineReset ${bob2Resets.length}`);
     });
 
 await step("both sync loops are still running (SYNCING)", () =>
