@@ -5,7 +5,9 @@
 // invites bob; alice's message goes out as Megolm ciphertext after her device
 // fetched bob's keys (/keys/query), claimed a one-time key (/keys/claim) and
 // sent him the room key as an Olm to-device message (/sendToDevice -> his
-// /sync to_device); bob decrypts it; then the other way round.  Then bob
+// /sync to_device); bob decrypts it; then the other way round.  A to-device
+// message whose /sync response is lost on the way (the fetchFn throws) must
+// come again: only the next since token acknowledges it.  Then bob
 // logs in a second device: alice's /sync names him in device_lists.changed,
 // her device list for him grows, and her next message is decrypted on both
 // of bob's devices.
@@ -113,7 +115,10 @@ async function waitFor(what, pred, ms = 20000) {
 }
 
 // Requests (method path status) and /sync bodies, seen through fetchFn.
-function watchingFetch(log) {
+// With drop.type set, the first /sync response carrying a to-device event
+// of that type is "lost": the server sent it, the client gets a network
+// error instead (and its sync loop retries with the same since token).
+function watchingFetch(log, drop) {
     return async (input, init) => {
         const url = String(input?.url ?? input);
         const res = await fetch(input, init);
@@ -123,6 +128,11 @@ function watchingFetch(log) {
             try { entry.body = await res.clone().json(); } catch { /* not JSON: the SDK will say */ }
         }
         log.push(entry);
+        if (drop?.type && !drop.dropped && entry.body?.to_device?.events?.some((e) => e.type === drop.type)) {
+            drop.dropped = (drop.dropped ?? 0) + 1;
+            entry.dropped = true;
+            throw new TypeError("fetch failed (simulated: the /sync response was lost)");
+        }
         return res;
     };
 }
@@ -130,7 +140,7 @@ function watchingFetch(log) {
 const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`;
 const password = "correct horse battery staple";
 
-async function register(name, log) {
+async function register(name, log, drop) {
     const anon = createClient({ baseUrl, logger: quiet });
     let session;
     try {
@@ -149,7 +159,7 @@ async function register(name, log) {
     }
     const c = createClient({
         baseUrl, userId: reg.user_id, accessToken: reg.access_token,
-        deviceId: reg.device_id, logger: quiet, fetchFn: watchingFetch(log),
+        deviceId: reg.device_id, logger: quiet, fetchFn: watchingFetch(log, drop),
     });
     clients.push(c);
     return c;
@@ -169,7 +179,8 @@ const calls = (log, re, method) => log.filter((e) => re.test(e.path) && (!method
 const aliceLog = [];
 const bobLog = [];
 const alice = await step("register alice", () => register(`alice${tag}`, aliceLog), { fatal: true });
-const bob = await step("register bob", () => register(`bob${tag}`, bobLog), { fatal: true });
+const bobDrop = {};
+const bob = await step("register bob", () => register(`bob${tag}`, bobLog, bobDrop), { fatal: true });
 const aliceId = alice.getUserId();
 const bobId = bob.getUserId();
 const aliceDev = alice.getDeviceId();
@@ -318,6 +329,26 @@ await step("bob replies encrypted; alice decrypts it", async () => {
     return expect(ev.getWireType() === "m.room.encrypted" && ev.getClearContent().body === reply,
         `wire ${ev.getWireType()}, clear ${js(ev.getClearContent())}`);
 });
+
+// --- to-device delivery survives a lost response ----------------------------
+
+await step("a to-device message whose /sync response never reached bob comes again (acknowledged by since only)",
+    async () => {
+        const type = `org.syncro.e2e.ping.${tag}`;
+        const got = [];
+        bob.on(ClientEvent.ToDeviceEvent, (ev) => {
+            if (ev.getType() === type) got.push(ev.getContent());
+        });
+        bobDrop.type = type;
+        await alice.sendToDevice(type, new Map([[bobId, new Map([[bobDev, { n: tag }]])]]));
+        await waitFor(() => `the message at bob's client (responses dropped: ${bobDrop.dropped ?? 0})`,
+            () => got.length > 0, 30000);
+        await sleep(500);
+        const onWire = bobLog.filter((e) => e.body?.to_device?.events?.some((t) => t.type === type));
+        return expect(bobDrop.dropped === 1 && onWire.length === 2 && onWire[0].dropped && got.length === 1
+            && got[0].n === tag,
+        `dropped ${bobDrop.dropped}, in ${onWire.length} responses, received ${js(got)}`);
+    });
 
 // --- a new device: device list updates ----------------------------------------
 
