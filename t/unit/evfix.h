@@ -24,7 +24,7 @@
 static const struct sy_room_version *
 tv(int n)
 {
-    char id[8];
+    char id[16];
 
     snprintf(id, sizeof(id), "%d", n);
     return sy_room_version_get(id);
