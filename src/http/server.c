@@ -44,9 +44,17 @@ struct sy_http {
 };
 
 /* Per worker thread: its database connection. */
+/* An open connection of a worker, so the worker can close what is left when it stops. */
+struct conn_link {
+    struct conn_link *prev, *next;
+    evhtp_connection_t *conn;
+    struct worker *w;
+};
+
 struct worker {
     struct sy_db *db;
     struct listener *listener;
+    struct conn_link *conns; /* open connections; touched only on this worker's thread */
 };
 
 static unsigned
@@ -258,19 +266,54 @@ worker_init(evhtp_t *htp, evthr_t *thr, void *arg)
 }
 
 static void
+unlink_conn(struct conn_link *l)
+{
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        l->w->conns = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+}
+
+static evhtp_res
+on_conn_fini(evhtp_connection_t *conn, void *arg)
+{
+    struct conn_link *l = arg;
+
+    unlink_conn(l);
+    free(l);
+    return EVHTP_RES_OK;
+}
+
+/* The worker stops (shutdown): keep-alive connections still open are closed here, on its thread. */
+static void
 worker_exit(evhtp_t *htp, evthr_t *thr, void *arg)
 {
     struct worker *w = evthr_get_aux(thr);
 
     if (w == NULL)
         return;
+    while (w->conns != NULL)
+        evhtp_connection_free(w->conns->conn); /* on_conn_fini unlinks it */
     sy_db_close(w->db);
     free(w);
 }
 
+/* Runs on the worker thread the connection was given to. */
 static evhtp_res
 on_accept(evhtp_connection_t *conn, void *arg)
 {
+    struct worker *w = evthr_get_aux(conn->thread);
+    struct conn_link *l = sy_calloc(1, sizeof(*l));
+
+    l->conn = conn;
+    l->w = w;
+    l->next = w->conns;
+    if (w->conns)
+        w->conns->prev = l;
+    w->conns = l;
+    evhtp_connection_set_hook(conn, evhtp_hook_on_connection_fini, (evhtp_hook)on_conn_fini, l);
     evhtp_connection_set_hook(conn, evhtp_hook_on_headers, (evhtp_hook)on_headers, arg);
     return EVHTP_RES_OK;
 }
