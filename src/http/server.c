@@ -296,6 +296,8 @@ worker_exit(evhtp_t *htp, evthr_t *thr, void *arg)
         return;
     while (w->conns != NULL)
         evhtp_connection_free(w->conns->conn); /* on_conn_fini unlinks it */
+    /* libevent finalizes freed bufferevents from the loop: give it that last turn. */
+    event_base_loop(evthr_get_base(thr), EVLOOP_NONBLOCK);
     sy_db_close(w->db);
     free(w);
 }
