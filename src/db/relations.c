@@ -26,6 +26,9 @@
 
 const struct sy_stmt sy_db_relations_stmts[] = {
     {"relations_of", "SELECT rel_type FROM event_relations WHERE event_id = $1"},
+    {"relations_parents", "SELECT DISTINCT relates_to_id FROM event_relations "
+                          "WHERE relates_to_id = ANY($1::text[]) "
+                          "AND rel_type IN ('m.replace', 'm.thread', 'm.reference')"},
     {"relations_insert",
      "INSERT INTO event_relations (event_id, relates_to_id, rel_type, room_id, type, sender, "
      "stream_ordering, origin_server_ts, aggregation_key) VALUES ($1, $2, $3, $4, $5, $6, $7, "
@@ -229,4 +232,13 @@ sy_db_relation_type_of(struct sy_db *db, struct sy_arena *a, const char *event_i
     *rel_type = PQntuples(res) ? sy_arena_strdup(a, PQgetvalue(res, 0, 0)) : NULL;
     PQclear(res);
     return SY_OK;
+}
+
+int
+sy_db_relations_parents(struct sy_db *db, struct sy_arena *a, const char *const *ids, size_t n,
+                        const char ***parents, size_t *n_parents, struct sy_error *err)
+{
+    const char *p[1] = {sy_db_text_array(a, ids, n)};
+
+    return sy_db_strings(db, a, "relations_parents", 1, p, parents, n_parents, err);
 }

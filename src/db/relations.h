@@ -35,6 +35,10 @@ struct sy_db_relation {
 int sy_db_relation_type_of(struct sy_db *db, struct sy_arena *a, const char *event_id,
                            const char **rel_type, struct sy_error *err);
 
+/* Which of ids[0..n) have children worth bundling (may include redacted children). */
+int sy_db_relations_parents(struct sy_db *db, struct sy_arena *a, const char *const *ids, size_t n,
+                            const char ***parents, size_t *n_parents, struct sy_error *err);
+
 /* Insert one relation row (in the caller's transaction); a repeat is ignored. */
 int sy_db_relation_insert(struct sy_db *db, const struct sy_db_relation *r, struct sy_error *err);
 

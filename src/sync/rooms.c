@@ -210,18 +210,8 @@ static int
 timeline_array(struct sy_sync_ctx *ctx, const struct sy_db_event *rows, size_t n,
                struct json_object **out, struct sy_error *err)
 {
-    *out = json_object_new_array();
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *ev =
-            sy_timeline_event_json(ctx->db, ctx->a, &rows[i], ctx->user_id, ctx->device_id, 1, err);
-
-        if (ev == NULL) {
-            json_object_put(*out);
-            return err->code;
-        }
-        json_object_array_add(*out, ev);
-    }
-    return SY_OK;
+    return sy_timeline_events_json(ctx->db, ctx->a, rows, n, ctx->user_id, ctx->device_id, 1, out,
+                                   err);
 }
 
 /* The state group in force just after stream position 'pos' in room_id (0 if none). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db/events.h"
+#include "db/relations.h"
 #include "db/state.h"
 #include "json/json.h"
 #include "rooms/relations.h"
@@ -123,6 +124,40 @@ sy_timeline_event_json(struct sy_db *db, struct sy_arena *a, const struct sy_db_
         json_object_put(u);
     }
     return sy_room_event_raw(a, &ev, user_id, device_id, extra);
+}
+
+int
+sy_timeline_events_json(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *rows,
+                        size_t n, const char *user_id, const char *device_id, int bundle,
+                        struct json_object **out, struct sy_error *err)
+{
+    const char **ids, **parents = NULL;
+    struct sy_map *has_children = sy_map_new(a, 8);
+    size_t n_parents = 0;
+
+    /* One query finds the few events with relations; only those get bundled. */
+    if (bundle && n > 0) {
+        ids = sy_arena_alloc(a, sizeof(char *) * n);
+        for (size_t i = 0; i < n; i++)
+            ids[i] = rows[i].event_id;
+        if (sy_db_relations_parents(db, a, ids, n, &parents, &n_parents, err) != SY_OK)
+            return err->code;
+        for (size_t i = 0; i < n_parents; i++)
+            sy_map_set(has_children, parents[i], (void *)1);
+    }
+    *out = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        int b = bundle && sy_map_get(has_children, rows[i].event_id) != NULL;
+        struct json_object *ev =
+            sy_timeline_event_json(db, a, &rows[i], user_id, device_id, b, err);
+
+        if (ev == NULL) {
+            json_object_put(*out);
+            return err->code;
+        }
+        json_object_array_add(*out, ev);
+    }
+    return SY_OK;
 }
 
 int

@@ -74,6 +74,14 @@ struct json_object *sy_timeline_event_json(struct sy_db *db, struct sy_arena *a,
                                            const struct sy_db_event *row, const char *user_id,
                                            const char *device_id, int bundle, struct sy_error *err);
 
+/*
+ * The same for rows[0..n) as a new JSON array in *out, bundling only the
+ * events that have relations (one query for the whole batch).
+ */
+int sy_timeline_events_json(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *rows,
+                            size_t n, const char *user_id, const char *device_id, int bundle,
+                            struct json_object **out, struct sy_error *err);
+
 /* One walk over a room's timeline. */
 struct sy_timeline_walk {
     const char *room_id;

@@ -140,18 +140,8 @@ static int
 event_array(struct sy_req *req, const struct sy_db_event *rows, size_t n, int bundle,
             struct json_object **out, struct sy_error *err)
 {
-    *out = json_object_new_array();
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *ev = sy_timeline_event_json(req->db, req->arena, &rows[i], req->user_id,
-                                                        req->device_id, bundle, err);
-
-        if (ev == NULL) {
-            json_object_put(*out);
-            return err->code;
-        }
-        json_object_array_add(*out, ev);
-    }
-    return SY_OK;
+    return sy_timeline_events_json(req->db, req->arena, rows, n, req->user_id, req->device_id,
+                                   bundle, out, err);
 }
 
 /*
