@@ -141,15 +141,27 @@ rate_limits:
 EOF
 src/syncroctl --config "$WORK/syncro.yaml" keygen >"$WORK/keygen.log" 2>&1 ||
     die "syncroctl keygen failed: $WORK/keygen.log"
-say "starting syncrod on 127.0.0.1:$PORT ($CORES worker threads)"
-(
-    ulimit -n "$(ulimit -Hn)"
-    exec src/syncrod --config "$WORK/syncro.yaml"
-) >"$WORK/syncrod.log" 2>&1 &
-SPID=$!
+start_syncrod() {
+    say "starting syncrod on 127.0.0.1:$PORT ($CORES worker threads)"
+    (
+        ulimit -n "$(ulimit -Hn)"
+        exec src/syncrod --config "$WORK/syncro.yaml"
+    ) >>"$WORK/syncrod.log" 2>&1 &
+    SPID=$!
+    LG=("$TOP/bench/loadgen" -p "$PORT" -P "$SPID" -G "$PGPID" -s "$WORK/state.txt")
+    "${LG[@]}" wait 30 || die "syncrod did not answer: $WORK/syncrod.log"
+}
 
-LG=("$TOP/bench/loadgen" -p "$PORT" -P "$SPID" -G "$PGPID" -s "$WORK/state.txt")
-"${LG[@]}" wait 30 || die "syncrod did not answer: $WORK/syncrod.log"
+stop_syncrod() {
+    kill -0 "$SPID" 2>/dev/null || die "syncrod died during the run: $WORK/syncrod.log"
+    kill -TERM "$SPID"
+    for _ in $(seq 150); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SPID" 2>/dev/null && say "syncrod did not stop within 15 s of SIGTERM; killed"
+    wait "$SPID" 2>/dev/null || true
+    SPID=
+}
+
+start_syncrod
 ulimit -n "$(ulimit -Hn)"
 
 # record RUN COMMAND...: loadgen's RESULT lines, tagged with the run number.
@@ -225,15 +237,16 @@ if want sync; then
 fi
 record 0 -t rss_loaded rss
 if want park; then
+    # A fresh process: the heap a loaded one keeps (glibc does not give freed
+    # memory back) would hide what the long-polls cost.
+    stop_syncrod
+    start_syncrod
     say "memory: $PARK parked long-polls"
     record 1 park "$PARK"
 fi
 
-kill -0 "$SPID" 2>/dev/null || die "syncrod died during the run: $WORK/syncrod.log"
 say "done; stopping syncrod"
-kill -TERM "$SPID"
-for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
-SPID=
+stop_syncrod
 
 # --- the table ---------------------------------------------------------------------
 cat >"$WORK/rows.txt" <<EOF
@@ -264,10 +277,11 @@ pgbench one-row INSERT|pgbench|64|TPS|tps|-|pg
 4 empty incremental /sync|incsync|200|PostgreSQL CPU ms/sync|postgres_cpu_ms|-|-
 4 empty incremental /sync|incsync|200|ms wall|latency_p50_ms|latency_p99_ms|-
 5 RSS idle (after start)|rss_idle|0|MiB|rss_mb|-|-
-5 RSS after the runs|rss_loaded|0|MiB|rss_mb|-|-
-5 parked long-polls|park|$PARK|MiB added|rss_added_mb|-|-
-5 parked long-polls|park|$PARK|KiB per long-poll|kb_per_longpoll|-|-
-5 parked long-polls|park|$PARK|early returns + errors|early_returns|errors|-
+5 RSS after the runs|rss_loaded|0|MiB (freed heap kept)|rss_mb|-|-
+5 parked long-polls, fresh|park|$PARK|MiB before|rss_before_mb|-|-
+5 parked long-polls, fresh|park|$PARK|MiB added|rss_added_mb|-|-
+5 parked long-polls, fresh|park|$PARK|KiB per long-poll|kb_per_longpoll|-|-
+5 parked long-polls, fresh|park|$PARK|parked / dropped at accept|parked|dropped_and_retried|-
 EOF
 
 awk -F'|' -v results="$RESULTS" -v runs="$RUNS" -v park="$PARK" '
