@@ -280,6 +280,9 @@ sy_sync_room_account_data(struct sy_sync_ctx *ctx, const char *room_id, int fres
     struct sy_db_account_data *rows;
     size_t n;
 
+    /* Nothing written to any account data since the last sync: no query for this room. */
+    if (!fresh && ctx->since.pos[SY_STREAM_ACCOUNT_DATA] >= ctx->now.pos[SY_STREAM_ACCOUNT_DATA])
+        return SY_OK;
     if (sy_db_account_data_range(ctx->db, ctx->a, ctx->user_id, room_id, fresh ? 0 : since_of(ctx),
                                  ctx->now.pos[SY_STREAM_ACCOUNT_DATA], &rows, &n, err) != SY_OK)
         return err->code;

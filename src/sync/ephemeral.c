@@ -227,11 +227,14 @@ sy_sync_room_ephemeral(struct sy_sync_ctx *ctx, const char *room_id, int fresh,
                        struct json_object *room, int *any, struct sy_error *err)
 {
     struct json_object *events = NULL, *typing, *receipts, *wrap;
-    struct sy_db_receipt *rows;
+    struct sy_db_receipt *rows = NULL;
     size_t n;
 
     typing = sy_typing_event(ctx->a, room_id, fresh ? 0 : ctx->since.pos[SY_STREAM_TYPING]);
-    if (sy_db_receipts_range(ctx->db, ctx->a, room_id,
+    /* No receipt anywhere since the last sync: no query for this room. */
+    n = 0;
+    if ((fresh || ctx->since.pos[SY_STREAM_RECEIPTS] < ctx->now.pos[SY_STREAM_RECEIPTS]) &&
+        sy_db_receipts_range(ctx->db, ctx->a, room_id,
                              fresh ? 0 : ctx->since.pos[SY_STREAM_RECEIPTS],
                              ctx->now.pos[SY_STREAM_RECEIPTS], &rows, &n, err) != SY_OK)
         return err->code;

@@ -14,6 +14,9 @@
 #include "util/err.h"
 #include "util/time.h"
 
+/* How often an online user's last_active is written (see touch()). */
+#define TOUCH_INTERVAL_MS (60 * 1000)
+
 /* Active within this long counts as currently active (Synapse's LAST_ACTIVE_GRANULARITY). */
 #define CURRENTLY_ACTIVE_MS (60 * 1000)
 
@@ -49,6 +52,20 @@ notify_change(struct sy_db *db, struct sy_arena *a, const char *user_id, struct 
  * Make user_id's presence 'state' with 'status_msg' (keep_msg: the stored
  * one).  A new stream position only when what others see changes.
  */
+/*
+ * Keep last_active fresh without a durable write per request: every /sync
+ * of an online user comes here, so the row is rewritten at most once a
+ * TOUCH_INTERVAL_MS (last_active_ago is that coarse at worst).
+ */
+static int
+touch(struct sy_db *db, const struct sy_db_presence *old, const char *user_id, int64_t now,
+      struct sy_error *err)
+{
+    if (now - old->last_active_ts < TOUCH_INTERVAL_MS)
+        return SY_OK;
+    return sy_db_presence_touch(db, user_id, now, err);
+}
+
 static int
 update(struct sy_db *db, struct sy_arena *a, const char *user_id, const char *state,
        const char *status_msg, int keep_msg, struct sy_error *err)
@@ -63,7 +80,7 @@ update(struct sy_db *db, struct sy_arena *a, const char *user_id, const char *st
         return err->code;
     if (have == SY_OK && strcmp(old.state, state) == 0 &&
         (keep_msg || str_eq(old.status_msg, status_msg)))
-        return online ? sy_db_presence_touch(db, user_id, now, err) : SY_OK;
+        return online ? touch(db, &old, user_id, now, err) : SY_OK;
     if (sy_db_begin(db, err) != SY_OK)
         return err->code;
     /* The advance first: its row lock orders writers before they read the old row. */
@@ -77,7 +94,7 @@ update(struct sy_db *db, struct sy_arena *a, const char *user_id, const char *st
     if (have == SY_OK && strcmp(old.state, state) == 0 && str_eq(old.status_msg, status_msg)) {
         /* No visible change: drop the position, keep the activity time fresh. */
         sy_db_rollback(db);
-        return online ? sy_db_presence_touch(db, user_id, now, err) : SY_OK;
+        return online ? touch(db, &old, user_id, now, err) : SY_OK;
     }
     p.user_id = user_id;
     p.state = state;

@@ -168,7 +168,18 @@ answer_or_park(struct sy_req *req, struct sync_call *call, int may_wait)
 static void
 on_wake(struct sy_req *req, int timed_out)
 {
-    answer_or_park(req, req->park_arg, !timed_out);
+    struct sync_call *call = req->park_arg;
+
+    /* Stopping: answer "nothing new" without touching the database, which is closing. */
+    if (sy_notify_stopping()) {
+        struct json_object *resp = sy_json_new_object(req->arena);
+
+        json_object_object_add(resp, "next_batch", json_object_new_string(sy_sync_token_format(
+                                                       req->arena, &call->ctx.since)));
+        sy_reply_json(req, 200, resp);
+        return;
+    }
+    answer_or_park(req, call, !timed_out);
 }
 
 static void
