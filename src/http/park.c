@@ -12,6 +12,7 @@
 struct sy_park {
     struct event *wake_ev;
     struct event *timer;
+    struct event *closed_ev; /* the client hung up while we waited */
     sy_req_wake_fn on_wake;
     void (*detach)(void *);
     void *detach_arg;
@@ -38,6 +39,7 @@ end_park(struct sy_req *req, int timed_out)
         return;
     p->parked = 0;
     evtimer_del(p->timer);
+    event_del(p->closed_ev);
     run_detach(p);
     p->on_wake(req, timed_out);
 }
@@ -54,6 +56,24 @@ on_timer(evutil_socket_t fd, short what, void *arg)
     end_park(arg, 1);
 }
 
+/*
+ * Reads are paused while parked, so a hang-up would go unnoticed until the
+ * timeout; this watch frees the connection (and the request) at once.
+ */
+static void
+on_closed(evutil_socket_t fd, short what, void *arg)
+{
+    struct sy_req *req = arg;
+    struct sy_park *p = req->park;
+
+    if (!p->parked)
+        return;
+    p->parked = 0;
+    evtimer_del(p->timer);
+    run_detach(p);
+    evhtp_connection_free(((evhtp_request_t *)req->ev)->conn);
+}
+
 /* Request memory goes: detach first (nothing may wake us after), then the events. */
 static void
 park_free(void *arg)
@@ -63,6 +83,7 @@ park_free(void *arg)
     run_detach(p);
     event_free(p->wake_ev);
     event_free(p->timer);
+    event_free(p->closed_ev);
 }
 
 void
@@ -78,6 +99,7 @@ sy_req_park(struct sy_req *req, int64_t timeout_ms, sy_req_wake_fn on_wake)
         p = req->park = sy_arena_alloc(req->arena, sizeof(*p));
         p->wake_ev = event_new(base, -1, 0, on_wake_ev, req);
         p->timer = evtimer_new(base, on_timer, req);
+        p->closed_ev = event_new(base, ev->conn->sock, EV_CLOSED, on_closed, req);
         sy_arena_on_free(req->arena, park_free, p);
     }
     if (!p->paused) {
@@ -89,6 +111,8 @@ sy_req_park(struct sy_req *req, int64_t timeout_ms, sy_req_wake_fn on_wake)
     tv.tv_sec = timeout_ms / 1000;
     tv.tv_usec = (timeout_ms % 1000) * 1000;
     evtimer_add(p->timer, &tv);
+    /* Where the backend cannot report a hang-up, the timeout still ends the wait. */
+    event_add(p->closed_ev, NULL);
 }
 
 void
