@@ -17,6 +17,13 @@
 /* How often an online user's last_active is written (see touch()). */
 #define TOUCH_INTERVAL_MS (60 * 1000)
 
+/*
+ * No /sync or presence update for this long means the user's clients are
+ * gone: "online" reads as offline.  Syncing refreshes the
+ * activity time at least every TOUCH_INTERVAL_MS, so live clients stay.
+ */
+#define OFFLINE_AFTER_MS (5 * 60 * 1000)
+
 /* Active within this long counts as currently active (Synapse's LAST_ACTIVE_GRANULARITY). */
 #define CURRENTLY_ACTIVE_MS (60 * 1000)
 
@@ -135,8 +142,12 @@ static struct json_object *
 presence_json(const struct sy_db_presence *p, int64_t now)
 {
     struct json_object *o = json_object_new_object();
+    const char *state = p ? p->state : "offline";
 
-    json_object_object_add(o, "presence", json_object_new_string(p ? p->state : "offline"));
+    if (p != NULL && strcmp(state, "online") == 0 && p->last_active_ts > 0 &&
+        now - p->last_active_ts > OFFLINE_AFTER_MS)
+        state = "offline";
+    json_object_object_add(o, "presence", json_object_new_string(state));
     if (p == NULL)
         return o;
     if (p->last_active_ts > 0)
@@ -146,7 +157,7 @@ presence_json(const struct sy_db_presence *p, int64_t now)
                                                          : 0));
     if (p->status_msg != NULL)
         json_object_object_add(o, "status_msg", json_object_new_string(p->status_msg));
-    if (strcmp(p->state, "online") == 0)
+    if (strcmp(state, "online") == 0)
         json_object_object_add(
             o, "currently_active",
             json_object_new_boolean(p->currently_active &&

@@ -7,8 +7,10 @@
  * position and wakes the long-polls of the user and of everyone sharing a
  * joined room with them; mere activity only bumps last_active_ts.
  * Presence is shown to the user and to users sharing a joined room with
- * them.  Idle and offline time-outs are not implemented: a state stays
- * until the user or their /sync sets another.
+ * them.  An online user with no /sync or presence update for five minutes
+ * reads as offline (their clients are gone); that is derived when presence is
+ * read, so it reaches others with the user's next change or their next
+ * initial sync, not as a stream event of its own.
  */
 #ifndef SY_SYNC_PRESENCE_H
 #define SY_SYNC_PRESENCE_H

@@ -204,5 +204,14 @@ is($st, 200, 'alice PUTs online without status_msg: 200') or diag explain $b;
 ($st, $b) = get_presence($alice, $A);
 ok(!exists $b->{status_msg}, '... the status message is cleared');
 
+# An online user whose clients stopped syncing five minutes ago reads as offline.
+is($b->{presence}, 'online', 'alice is online');
+my ($rc) = $node->pg->psql("UPDATE presence SET last_active_ts = last_active_ts - 600000 "
+    . "WHERE user_id = '$A'");
+is($rc, 0, '... her last activity moved ten minutes back');
+($st, $b) = get_presence($bob, $A);
+is($b->{presence}, 'offline', '... and bob now sees her offline');
+ok($b->{last_active_ago} >= 600000, '... last active ten minutes ago');
+
 is($node->stop, 0, 'clean exit');
 done_testing;
