@@ -9,7 +9,8 @@
 #include "arena.h"
 #include "mem.h"
 
-#define ARENA_BLOCK 8192
+/* Small enough that a parked long-poll's request costs one block. */
+#define ARENA_BLOCK 4096
 #define ARENA_ALIGN 16
 
 struct arena_block {

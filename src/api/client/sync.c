@@ -145,24 +145,29 @@ park(struct sy_req *req, struct sync_call *call, struct sy_error *err)
     return SY_OK;
 }
 
-/* Reply if there is something (or time is up), else wait again. */
+/*
+ * Reply if there is something (or time is up), else wait again.  A pass
+ * works in its own arena, freed once the reply is serialised or the
+ * request parked: a parked long-poll keeps only its request, not the
+ * response it did not send.
+ */
 static void
 answer_or_park(struct sy_req *req, struct sync_call *call, int may_wait)
 {
+    struct sy_arena *keep = call->ctx.a, *scratch = sy_arena_new();
     struct sy_error err = {0};
     struct json_object *resp = NULL;
     int any = 0;
 
-    if (run_once(call, &resp, &any, &err) != SY_OK) {
+    call->ctx.a = scratch;
+    if (run_once(call, &resp, &any, &err) != SY_OK)
         sy_reply_sy_error(req, &err);
-        return;
-    }
-    if (any || !may_wait || sy_mono_us() >= call->deadline_us || sy_notify_stopping()) {
+    else if (any || !may_wait || sy_mono_us() >= call->deadline_us || sy_notify_stopping())
         sy_reply_json(req, 200, resp);
-        return;
-    }
-    if (park(req, call, &err) != SY_OK)
+    else if (park(req, call, &err) != SY_OK)
         sy_reply_sy_error(req, &err);
+    call->ctx.a = keep;
+    sy_arena_free(scratch);
 }
 
 static void
