@@ -8,46 +8,12 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use JSON::PP;
 use SyncroTest;
-use SyncroTest::Util qw(errcode_is enc);
+use SyncroTest::Util qw(errcode_is enc sync start_sync finish_sync);
 use POSIX ();
 
 my $node = SyncroTest::Node->new;
 my $C = '/_matrix/client/v3';
 my ($st, $b);
-
-sub sync {
-    my ($u, $since, $timeout, $set_presence) = @_;
-    my $q = 'timeout=' . ($timeout // 0);
-    $q .= "&set_presence=$set_presence" if defined $set_presence;
-    $q .= '&since=' . enc($since) if defined $since;
-    return $node->get("$C/sync?$q", token => $u->{access_token});
-}
-
-# Start a /sync in a child process; returns a handle for finish_sync.
-sub start_sync {
-    my ($u, $since, $timeout, $set_presence) = @_;
-    pipe(my $r, my $w) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        close $r;
-        my ($s, $body) = sync($u, $since, $timeout, $set_presence);
-        print $w JSON::PP->new->canonical->encode({ st => $s, body => $body, t => time });
-        close $w;
-        POSIX::_exit(0);
-    }
-    close $w;
-    return { pid => $pid, r => $r };
-}
-
-sub finish_sync {
-    my ($h) = @_;
-    my $fh = $h->{r};
-    local $/;
-    my $text = <$fh>;
-    waitpid($h->{pid}, 0);
-    my $res = eval { decode_json($text) } || { st => 599, body => undef, t => time };
-    return ($res->{st}, $res->{body}, $res->{t});
-}
 
 # The m.typing user_ids in room's ephemeral events, or undef when there is no m.typing.
 sub typing_in {
@@ -75,7 +41,7 @@ my $room = $b->{room_id};
 ($st, $b) = $node->post("$C/rooms/" . enc($room) . '/join', {}, token => $bob->{access_token});
 is($st, 200, 'bob joins: 200') or diag explain $b;
 
-($st, $b) = sync($bob);
+($st, $b) = sync($node, $bob);
 is($st, 200, 'bob initial sync: 200') or diag explain $b;
 is(typing_in($b, $room), undef, '... nobody typing: no m.typing in ephemeral');
 my $since = $b->{next_batch};
@@ -99,13 +65,13 @@ errcode_is($st, $b, 400, 'M_INVALID_PARAM', 'negative timeout');
 ($st, $b) = $node->raw('PUT', "$C/rooms/" . enc($room) . '/typing/' . enc($alice->{user_id}),
     '{"typing": tru', { Authorization => "Bearer $alice->{access_token}" });
 errcode_is($st, $b, 400, 'M_NOT_JSON', 'broken JSON');
-($st, $b) = sync($bob, $since);
+($st, $b) = sync($node, $bob, $since);
 is($st, 200, 'bob syncs after the refused requests: 200') or diag explain $b;
 is(typing_in($b, $room), undef, '... still no m.typing: nothing was set');
 $since = $b->{next_batch};
 
 # --- typing reaches other members; a parked long-poll wakes at once ------------------------
-my $h = start_sync($bob, $since, 10000);
+my $h = start_sync($node, $bob, $since, 10000);
 sleep 0.5; # let the long-poll park
 my $t0 = time;
 ($st, $b) = typing($alice, $room, $alice->{user_id}, { typing => JSON::PP::true, timeout => 30000 });
@@ -120,17 +86,17 @@ cmp_ok($lat, '<', 100, sprintf('... within 100 ms of the PUT answering (%.1f ms)
 cmp_ok($t1, '>=', $t0, '... and not before it');
 $since = $lb->{next_batch};
 
-($st, $b) = sync($alice);
+($st, $b) = sync($node, $alice);
 is_deeply(typing_in($b, $room), [$alice->{user_id}], "alice's own initial sync shows her typing too");
 
 # Nothing changed since: an incremental sync has no m.typing.
-($st, $b) = sync($bob, $since);
+($st, $b) = sync($node, $bob, $since);
 is(typing_in($b, $room), undef, 'no change since: no m.typing in the next incremental sync');
 
 # Two typers.
 ($st, $b) = typing($bob, $room, $bob->{user_id}, { typing => JSON::PP::true, timeout => 30000 });
 is($st, 200, 'bob types too: 200') or diag explain $b;
-($st, $b) = sync($bob, $since);
+($st, $b) = sync($node, $bob, $since);
 is_deeply(typing_in($b, $room), [sort $alice->{user_id}, $bob->{user_id}], '... both listed');
 $since = $b->{next_batch};
 
@@ -139,23 +105,23 @@ $since = $b->{next_batch};
 is($st, 200, 'bob stops (no timeout needed): 200') or diag explain $b;
 ($st, $b) = typing($alice, $room, $alice->{user_id}, { typing => JSON::PP::false });
 is($st, 200, 'alice stops: 200') or diag explain $b;
-($st, $b) = sync($bob, $since);
+($st, $b) = sync($node, $bob, $since);
 is_deeply(typing_in($b, $room), [], 'after both stop: m.typing with no user_ids');
 $since = $b->{next_batch};
 
 # Carol was never in the room: her syncs have no such room.
-($st, $b) = sync($carol);
+($st, $b) = sync($node, $carol);
 ok(!exists $b->{rooms}{join}{$room}, "a non-member's sync does not show the room's typing");
 
 # --- expiry -------------------------------------------------------------------------------
 ($st, $b) = typing($alice, $room, $alice->{user_id}, { typing => JSON::PP::true, timeout => 300 });
 is($st, 200, 'alice types with a 300 ms timeout: 200') or diag explain $b;
 my $t_typed = time;
-($st, $b) = sync($bob, $since);
+($st, $b) = sync($node, $bob, $since);
 is_deeply(typing_in($b, $room), [$alice->{user_id}], '... bob sees her typing');
 $since = $b->{next_batch};
 ($st, $b, my $t_end) = do {
-    my $h2 = start_sync($bob, $since, 5000);
+    my $h2 = start_sync($node, $bob, $since, 5000);
     finish_sync($h2);
 };
 is($st, 200, "bob's long-poll answers when the typing expires: 200") or diag explain $b;

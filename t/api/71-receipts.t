@@ -10,45 +10,11 @@ use Time::HiRes qw(time sleep);
 use JSON::PP;
 use POSIX ();
 use SyncroTest;
-use SyncroTest::Util qw(errcode_is enc);
+use SyncroTest::Util qw(errcode_is enc sync start_sync finish_sync);
 
 my $node = SyncroTest::Node->new;
 my $C = '/_matrix/client/v3';
 my ($st, $b);
-
-sub sync {
-    my ($u, $since, $timeout, $set_presence) = @_;
-    my $q = 'timeout=' . ($timeout // 0);
-    $q .= "&set_presence=$set_presence" if defined $set_presence;
-    $q .= '&since=' . enc($since) if defined $since;
-    return $node->get("$C/sync?$q", token => $u->{access_token});
-}
-
-# Start a /sync in a child process; returns a handle for finish_sync.
-sub start_sync {
-    my ($u, $since, $timeout, $set_presence) = @_;
-    pipe(my $r, my $w) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        close $r;
-        my ($s, $body) = sync($u, $since, $timeout, $set_presence);
-        print $w JSON::PP->new->canonical->encode({ st => $s, body => $body, t => time });
-        close $w;
-        POSIX::_exit(0);
-    }
-    close $w;
-    return { pid => $pid, r => $r };
-}
-
-sub finish_sync {
-    my ($h) = @_;
-    my $fh = $h->{r};
-    local $/;
-    my $text = <$fh>;
-    waitpid($h->{pid}, 0);
-    my $res = eval { decode_json($text) } || { st => 599, body => undef, t => time };
-    return ($res->{st}, $res->{body}, $res->{t});
-}
 
 
 my $txn = 0;
@@ -115,9 +81,9 @@ my $t1 = send_msg($bob, $room, { msgtype => 'm.text', body => 'in thread',
 my $m3 = send_msg($alice, $room, { msgtype => 'm.text', body => 'three' });
 
 # Alice first: her first /sync marks her online, which bob's next sync would report.
-($st, $b) = sync($alice);
+($st, $b) = sync($node, $alice);
 my $alice_since = $b->{next_batch};
-($st, $b) = sync($bob);
+($st, $b) = sync($node, $bob);
 is($st, 200, 'bob initial sync: 200') or diag explain $b;
 is(receipts_in($b, $room), undef, '... no receipts yet');
 my $bob_since = $b->{next_batch};
@@ -142,12 +108,12 @@ errcode_is($st, $b, 400, 'M_INVALID_PARAM', 'thread_id with m.fully_read');
 errcode_is($st, $b, 400, 'M_INVALID_PARAM', 'thread_id main on an event in a thread');
 ($st, $b) = receipt($alice, $room, 'm.read', $m2, { thread_id => $m1 });
 errcode_is($st, $b, 400, 'M_INVALID_PARAM', 'thread_id of a thread the event is not in');
-($st, $b) = sync($bob, $bob_since);
+($st, $b) = sync($node, $bob, $bob_since);
 is($st, 200, 'bob syncs after the refused receipts: 200') or diag explain $b;
 is(receipts_in($b, $room), undef, '... no m.receipt: nothing was stored');
 
 # --- a public receipt wakes other members' long-polls at once ------------------------------
-my $h = start_sync($bob, $bob_since, 10000);
+my $h = start_sync($node, $bob, $bob_since, 10000);
 sleep 0.5;
 my $t0 = time;
 ($st, $b) = receipt($alice, $room, 'm.read', $m2);
@@ -169,26 +135,26 @@ $bob_since = $lb->{next_batch};
 # --- private receipts: only their owner sees them ------------------------------------------
 ($st, $b) = receipt($alice, $room, 'm.read.private', $m3);
 is($st, 200, 'alice: m.read.private on m3: 200') or diag explain $b;
-($st, $b) = sync($bob, $bob_since);
+($st, $b) = sync($node, $bob, $bob_since);
 is(receipts_in($b, $room), undef, "bob's incremental sync does not carry alice's private receipt");
 $bob_since = $b->{next_batch};
-($st, $b) = sync($alice, $alice_since);
+($st, $b) = sync($node, $alice, $alice_since);
 $r = receipts_in($b, $room);
 ok($r->{$m3}{'m.read.private'}{$A}, "alice's incremental sync carries her private receipt");
 ok($r->{$m2}{'m.read'}{$A}, '... and her public one');
 $alice_since = $b->{next_batch};
 
-($st, $b) = sync($bob);
+($st, $b) = sync($node, $bob);
 $r = receipts_in($b, $room);
 ok($r->{$m2}{'m.read'}{$A}, "bob's initial sync: alice's public receipt");
 ok(!exists $r->{$m3}, "... but not her private one");
-($st, $b) = sync($alice);
+($st, $b) = sync($node, $alice);
 $r = receipts_in($b, $room);
 ok($r->{$m3}{'m.read.private'}{$A}, "alice's initial sync: her private receipt");
 ok($r->{$m2}{'m.read'}{$A}, '... and her public one');
 
 # A parked long-poll of another member is not woken by a private receipt.
-$h = start_sync($bob, $bob_since, 700);
+$h = start_sync($node, $bob, $bob_since, 700);
 sleep 0.3;
 ($st, $b) = receipt($alice, $room, 'm.read.private', $t1);
 is($st, 200, 'alice: m.read.private on t1: 200') or diag explain $b;
@@ -202,7 +168,7 @@ is($st, 200, 'bob: threaded m.read on t1 in thread m1: 200') or diag explain $b;
 is($st, 200, 'bob: threaded m.read on the thread root itself: 200') or diag explain $b;
 ($st, $b) = receipt($bob, $room, 'm.read', $m2, { thread_id => 'main' });
 is($st, 200, 'bob: m.read on m2 in main: 200') or diag explain $b;
-($st, $b) = sync($alice, $alice_since);
+($st, $b) = sync($node, $alice, $alice_since);
 $r = receipts_in($b, $room);
 is($r->{$m2}{'m.read'}{$B}{thread_id}, 'main', 'alice sees bob\'s main-timeline receipt with thread_id main');
 is($r->{$t1}{'m.read'}{$B}{thread_id}, $m1, '... and his receipt on t1 in thread m1');
@@ -212,10 +178,10 @@ $alice_since = $b->{next_batch};
 # --- forward only -------------------------------------------------------------------------
 ($st, $b) = receipt($alice, $room, 'm.read', $m1);
 is($st, 200, 'alice: m.read on the older m1: 200 (accepted, as Synapse)') or diag explain $b;
-($st, $b) = sync($bob, $bob_since);
+($st, $b) = sync($node, $bob, $bob_since);
 $r = receipts_in($b, $room) // {};
 ok(!exists $r->{$m1}, '... but bob sees no receipt move back to m1');
-($st, $b) = sync($bob);
+($st, $b) = sync($node, $bob);
 $r = receipts_in($b, $room);
 ok($r->{$m2}{'m.read'}{$A} && !$r->{$m1}{'m.read'}{$A}, "... alice's m.read is still on m2");
 
@@ -237,12 +203,12 @@ is_deeply($b, {}, '... an empty object');
     token => $alice->{access_token});
 is($st, 200, 'GET room account data m.fully_read: 200') or diag explain $b;
 is_deeply($b, { event_id => $m2 }, '... {"event_id": m2}');
-($st, $b) = sync($alice, $alice_since);
+($st, $b) = sync($node, $alice, $alice_since);
 is_deeply(room_account_data($b, $room, 'm.fully_read'), { event_id => $m2 },
     "alice's sync: m.fully_read in the room's account_data");
 ok(receipts_in($b, $room)->{$m3}{'m.read'}{$A}, '... and her m.read on m3 in ephemeral');
 $alice_since = $b->{next_batch};
-($st, $b) = sync($bob);
+($st, $b) = sync($node, $bob);
 ok(!room_account_data($b, $room, 'm.fully_read'), "bob never sees alice's fully read marker");
 
 ($st, $b) = receipt($alice, $room, 'm.fully_read', $m1);

@@ -9,45 +9,11 @@ use Time::HiRes qw(time sleep);
 use JSON::PP;
 use POSIX ();
 use SyncroTest;
-use SyncroTest::Util qw(errcode_is enc);
+use SyncroTest::Util qw(errcode_is enc sync start_sync finish_sync);
 
 my $node = SyncroTest::Node->new;
 my $C = '/_matrix/client/v3';
 my ($st, $b);
-
-sub sync {
-    my ($u, $since, $timeout, $set_presence) = @_;
-    my $q = 'timeout=' . ($timeout // 0);
-    $q .= "&set_presence=$set_presence" if defined $set_presence;
-    $q .= '&since=' . enc($since) if defined $since;
-    return $node->get("$C/sync?$q", token => $u->{access_token});
-}
-
-# Start a /sync in a child process; returns a handle for finish_sync.
-sub start_sync {
-    my ($u, $since, $timeout, $set_presence) = @_;
-    pipe(my $r, my $w) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        close $r;
-        my ($s, $body) = sync($u, $since, $timeout, $set_presence);
-        print $w JSON::PP->new->canonical->encode({ st => $s, body => $body, t => time });
-        close $w;
-        POSIX::_exit(0);
-    }
-    close $w;
-    return { pid => $pid, r => $r };
-}
-
-sub finish_sync {
-    my ($h) = @_;
-    my $fh = $h->{r};
-    local $/;
-    my $text = <$fh>;
-    waitpid($h->{pid}, 0);
-    my $res = eval { decode_json($text) } || { st => 599, body => undef, t => time };
-    return ($res->{st}, $res->{body}, $res->{t});
-}
 
 
 sub sync_p {
@@ -145,7 +111,7 @@ my $carol_since = $b->{next_batch};
 is_deeply($b->{presence}{events}, [], 'nothing changed: no presence events in the next sync');
 
 # A parked long-poll hears of a change at once.
-my $h = start_sync($bob, $bob_since, 10000, 'offline');
+my $h = start_sync($node, $bob, $bob_since, 10000, 'offline');
 sleep 0.5;
 my $t0 = time;
 ($st, $b) = put_presence($alice, $A, { presence => 'unavailable', status_msg => 'lunch' });

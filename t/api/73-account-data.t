@@ -9,45 +9,11 @@ use Time::HiRes qw(time sleep);
 use JSON::PP;
 use POSIX ();
 use SyncroTest;
-use SyncroTest::Util qw(errcode_is enc);
+use SyncroTest::Util qw(errcode_is enc sync start_sync finish_sync);
 
 my $node = SyncroTest::Node->new;
 my $C = '/_matrix/client/v3';
 my ($st, $b);
-
-sub sync {
-    my ($u, $since, $timeout, $set_presence) = @_;
-    my $q = 'timeout=' . ($timeout // 0);
-    $q .= "&set_presence=$set_presence" if defined $set_presence;
-    $q .= '&since=' . enc($since) if defined $since;
-    return $node->get("$C/sync?$q", token => $u->{access_token});
-}
-
-# Start a /sync in a child process; returns a handle for finish_sync.
-sub start_sync {
-    my ($u, $since, $timeout, $set_presence) = @_;
-    pipe(my $r, my $w) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        close $r;
-        my ($s, $body) = sync($u, $since, $timeout, $set_presence);
-        print $w JSON::PP->new->canonical->encode({ st => $s, body => $body, t => time });
-        close $w;
-        POSIX::_exit(0);
-    }
-    close $w;
-    return { pid => $pid, r => $r };
-}
-
-sub finish_sync {
-    my ($h) = @_;
-    my $fh = $h->{r};
-    local $/;
-    my $text = <$fh>;
-    waitpid($h->{pid}, 0);
-    my $res = eval { decode_json($text) } || { st => 599, body => undef, t => time };
-    return ($res->{st}, $res->{body}, $res->{t});
-}
 
 
 sub ad_path {
@@ -87,7 +53,7 @@ is($st, 200, 'bob joins: 200') or diag explain $b;
 ($st, $b) = $node->post("$C/createRoom", {}, token => $bob->{access_token});
 my $bobs_room = $b->{room_id};
 
-($st, $b) = sync($alice, undef, 0, 'offline');
+($st, $b) = sync($node, $alice, undef, 0, 'offline');
 is($st, 200, 'alice initial sync: 200') or diag explain $b;
 is_deeply([map { $_->{type} } @{ $b->{account_data}{events} }], ['m.push_rules'],
     '... only the default push rules in global account data');
@@ -125,7 +91,7 @@ errcode_is($st, $b, 400, 'M_NOT_JSON', 'PUT broken JSON');
 errcode_is($st, $b, 404, 'M_NOT_FOUND', 'GET x.global after the refused PUTs: nothing stored');
 ($st, $b) = $node->get(ad_path($A, undef, 'm.fully_read'), token => $AT);
 errcode_is($st, $b, 404, 'M_NOT_FOUND', 'GET global m.fully_read: nothing stored');
-($st, $b) = sync($alice, $since, 0, 'offline');
+($st, $b) = sync($node, $alice, $since, 0, 'offline');
 is_deeply($b->{account_data}{events}, [], 'alice syncs: still no account data');
 
 # --- global round trip ------------------------------------------------------------------
@@ -139,15 +105,15 @@ is_deeply($b, { a => 1, nested => { list => [1, 'two'] } }, '... the content as 
 ($st, $b) = $node->get(ad_path($A, $room, 'x.global'), token => $AT);
 errcode_is($st, $b, 404, 'M_NOT_FOUND', 'the room has no x.global: no inheritance');
 
-($st, $b) = sync($alice, $since, 0, 'offline');
+($st, $b) = sync($node, $alice, $since, 0, 'offline');
 is_deeply(global_ad($b, 'x.global'), { a => 1, nested => { list => [1, 'two'] } },
     "alice's incremental sync: x.global in account_data");
 $since = $b->{next_batch};
-($st, $b) = sync($alice, $since, 0, 'offline');
+($st, $b) = sync($node, $alice, $since, 0, 'offline');
 is_deeply($b->{account_data}{events}, [], '... and not again in the next one');
 
 # A parked long-poll wakes at once.
-my $h = start_sync($alice, $since, 10000, 'offline');
+my $h = start_sync($node, $alice, $since, 10000, 'offline');
 sleep 0.5;
 my $t0 = time;
 ($st, $b) = $node->put(ad_path($A, undef, 'x.global'), { a => 2 }, token => $AT);
@@ -161,7 +127,7 @@ cmp_ok($lat, '<', 100, sprintf('... within 100 ms of the PUT answering (%.1f ms)
 cmp_ok($tret, '>=', $t0, '... and not before the PUT');
 $since = $lb->{next_batch};
 
-($st, $b) = sync($bob, undef, 0, 'offline');
+($st, $b) = sync($node, $bob, undef, 0, 'offline');
 ok(!global_ad($b, 'x.global'), "bob's sync never shows alice's account data");
 
 # --- room round trip --------------------------------------------------------------------
@@ -172,7 +138,7 @@ is($st, 200, 'GET room x.room: 200') or diag explain $b;
 is_deeply($b, { b => 'two' }, '... the content as PUT');
 ($st, $b) = $node->get(ad_path($A, undef, 'x.room'), token => $AT);
 errcode_is($st, $b, 404, 'M_NOT_FOUND', 'global x.room does not exist');
-($st, $b) = sync($alice, $since, 0, 'offline');
+($st, $b) = sync($node, $alice, $since, 0, 'offline');
 is_deeply(room_ad($b, $room, 'x.room'), { b => 'two' }, "alice's sync: x.room in the room's account_data");
 ok(!global_ad($b, 'x.room'), '... not in the global account_data');
 $since = $b->{next_batch};
@@ -191,7 +157,7 @@ is_deeply($b, { tags => { 'm.favourite' => { order => 0.5 }, 'u.work' => {} } },
 ($st, $b) = $node->get(ad_path($A, $room, 'm.tag'), token => $AT);
 is_deeply($b, { tags => { 'm.favourite' => { order => 0.5 }, 'u.work' => {} } },
     '... stored as the m.tag room account data');
-($st, $b) = sync($alice, $since, 0, 'offline');
+($st, $b) = sync($node, $alice, $since, 0, 'offline');
 is_deeply(room_ad($b, $room, 'm.tag'), { tags => { 'm.favourite' => { order => 0.5 }, 'u.work' => {} } },
     "alice's sync: m.tag in the room's account_data");
 $since = $b->{next_batch};
@@ -217,21 +183,21 @@ is($st, 200, 'DELETE u.work: 200') or diag explain $b;
 is_deeply($b, {}, '... an empty object');
 ($st, $b) = $node->get(tag_path($A, $room), token => $AT);
 is_deeply($b, { tags => { 'm.favourite' => { order => 0.5 } } }, 'GET tags: only m.favourite left');
-($st, $b) = sync($alice, $since, 0, 'offline');
+($st, $b) = sync($node, $alice, $since, 0, 'offline');
 is_deeply(room_ad($b, $room, 'm.tag'), { tags => { 'm.favourite' => { order => 0.5 } } },
     "alice's sync: the new m.tag");
 $since = $b->{next_batch};
 ($st, $b) = $node->delete(tag_path($A, $room, 'u.never'), token => $AT);
 is($st, 200, 'DELETE a tag that is not there: 200') or diag explain $b;
-($st, $b) = sync($alice, $since, 0, 'offline');
+($st, $b) = sync($node, $alice, $since, 0, 'offline');
 ok(!room_ad($b, $room, 'm.tag'), '... no m.tag change in the next sync');
 
 # --- initial sync has it all ----------------------------------------------------------------
-($st, $b) = sync($alice, undef, 0, 'offline');
+($st, $b) = sync($node, $alice, undef, 0, 'offline');
 is_deeply(global_ad($b, 'x.global'), { a => 2 }, 'initial sync: x.global');
 is_deeply(room_ad($b, $room, 'x.room'), { b => 'two' }, '... x.room');
 is_deeply(room_ad($b, $room, 'm.tag'), { tags => { 'm.favourite' => { order => 0.5 } } }, '... m.tag');
-($st, $b) = sync($bob, undef, 0, 'offline');
+($st, $b) = sync($node, $bob, undef, 0, 'offline');
 ok(!room_ad($b, $room, 'm.tag') && !room_ad($b, $room, 'x.room'),
     "bob's initial sync has none of alice's room account data");
 

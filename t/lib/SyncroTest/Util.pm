@@ -5,8 +5,11 @@ use strict;
 use warnings;
 use Exporter 'import';
 use Test::More ();
+use JSON::PP ();
+use POSIX ();
+use Time::HiRes ();
 
-our @EXPORT_OK = qw(errcode_is enc);
+our @EXPORT_OK = qw(errcode_is enc sync start_sync finish_sync);
 
 # Assert a Matrix error: the HTTP status and the errcode (two test lines).
 sub errcode_is {
@@ -22,6 +25,43 @@ sub enc {
     my ($s) = @_;
     $s =~ s/([^A-Za-z0-9._~-])/sprintf('%%%02X', ord $1)/ge;
     return $s;
+}
+
+# GET /sync as user $u (a register_user/login hash): (status, body).
+sub sync {
+    my ($node, $u, $since, $timeout, $set_presence) = @_;
+    my $q = 'timeout=' . ($timeout // 0);
+    $q .= "&set_presence=$set_presence" if defined $set_presence;
+    $q .= '&since=' . enc($since) if defined $since;
+    return $node->get("/_matrix/client/v3/sync?$q", token => $u->{access_token});
+}
+
+# A long-poll /sync in a child process, so the test can act meanwhile; finish_sync collects it.
+sub start_sync {
+    my ($node, $u, $since, $timeout, $set_presence) = @_;
+    pipe(my $r, my $w) or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        close $r;
+        my ($s, $body) = sync($node, $u, $since, $timeout, $set_presence);
+        print $w JSON::PP->new->canonical->encode(
+            { st => $s, body => $body, t => Time::HiRes::time() });
+        close $w;
+        POSIX::_exit(0);
+    }
+    close $w;
+    return { pid => $pid, r => $r };
+}
+
+# (status, body, time the answer arrived) of a start_sync.
+sub finish_sync {
+    my ($h) = @_;
+    my $fh = $h->{r};
+    local $/;
+    my $text = <$fh>;
+    waitpid($h->{pid}, 0);
+    my $res = eval { JSON::PP::decode_json($text) } || { st => 599, body => undef, t => Time::HiRes::time() };
+    return ($res->{st}, $res->{body}, $res->{t});
 }
 
 1;
