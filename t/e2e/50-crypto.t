@@ -14,37 +14,18 @@
 # to fail; such a step is re-emitted under Test::More's $TODO.
 use strict;
 use warnings;
-use Fcntl qw(:flock);
 use IO::Handle;
 use IPC::Open3 qw(open3);
 use JSON::PP;
 use Test::More;
 use Time::HiRes qw(time);
 use SyncroTest;
+use SyncroTest::E2E;
 
 # Steps known to fail, by name, with the reason; re-emitted under $TODO.
 my %TODO = ();
 
-my $e2e = SyncroTest::srcdir() . '/t/e2e';
-
-my $node_version = `node --version 2>/dev/null` // '';
-chomp $node_version;
-plan skip_all => 'node not found (contrib/install-deps.sh installs it)' unless $node_version;
-my ($major) = $node_version =~ /^v(\d+)/;
-plan skip_all => "matrix-js-sdk 36 needs Node.js >= 20, found $node_version"
-    unless $major && $major >= 20;
-plan skip_all => 'npm not found' unless `npm --version 2>/dev/null`;
-
-sub ensure_node_modules {
-    open my $lock, '<', "$e2e/package.json" or die "open $e2e/package.json: $!";
-    flock $lock, LOCK_EX or die "flock: $!";
-    my $stamp = "$e2e/node_modules/.package-lock.json";
-    return if -f $stamp && -M $stamp <= -M "$e2e/package-lock.json";
-    note "running npm ci in $e2e";
-    my $out = `cd '$e2e' && npm ci --no-audit --no-fund --loglevel=error 2>&1`;
-    BAIL_OUT("npm ci failed in $e2e:\n$out") if $?;
-}
-ensure_node_modules();
+my $e2e = SyncroTest::E2E::prepare();
 
 my $node = SyncroTest::Node->new;
 note 'node at ' . $node->url . ' (log: ' . $node->log_path . ')';
