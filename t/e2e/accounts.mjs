@@ -8,6 +8,7 @@
 // 20-accounts.t, which turns them into Test::More results) and exits 1 if
 // any step failed.  A step that fails stops the run: later steps depend on it.
 import { createClient } from "matrix-js-sdk";
+import { describe, expect, finish, quiet, step } from "./steps.mjs";
 
 const baseUrl = process.argv[2];
 if (!baseUrl) {
@@ -16,51 +17,8 @@ if (!baseUrl) {
 }
 
 // The SDK logs every request at debug level; keep stdout for results.
-const quiet = {
-    trace() {}, debug() {}, info() {},
-    warn: (...a) => console.error("sdk warn:", ...a),
-    error: (...a) => console.error("sdk error:", ...a),
-    getChild() { return quiet; },
-};
-
-let n = 0;
-let failed = 0;
-
-function say(ok, name, reason) {
-    n += 1;
-    const why = reason ? ` # ${String(reason).replace(/\s+/g, " ")}` : "";
-    console.log(`${ok ? "ok" : "not ok"} ${n} - ${name}${ok ? "" : why}`);
-    if (!ok) failed += 1;
-}
-
-function describe(e) {
-    if (e && e.errcode) return `HTTP ${e.httpStatus} ${e.errcode}: ${e.data?.error ?? e.message}`;
-    return e && e.message ? e.message : String(e);
-}
-
-// Run one step; a thrown error or a false result fails it and stops the run.
-async function step(name, fn) {
-    let r;
-    try {
-        r = await fn();
-    } catch (e) {
-        say(false, name, describe(e));
-        finish();
-    }
-    if (r === false || (r && r.ok === false)) {
-        say(false, name, r && r.why ? r.why : "check failed");
-        finish();
-    }
-    say(true, name);
-    return r;
-}
-
-function finish() {
-    console.log(`# ${n} steps, ${failed} failed`);
-    process.exit(failed ? 1 : 0);
-}
-
-const expect = (cond, why) => (cond ? { ok: true } : { ok: false, why });
+// Every step here is needed by the next: a failure ends the run.
+const must = (name, fn) => step(name, fn, { fatal: true });
 
 const username = `e2e${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`;
 const password = "correct horse battery staple";
@@ -68,14 +26,14 @@ const displayName = "E2E Tëst ☃";
 
 const anon = createClient({ baseUrl, logger: quiet });
 
-await step("GET /versions lists a spec version", async () => {
+await must("GET /versions lists a spec version", async () => {
     const v = await anon.getVersions();
     return expect(Array.isArray(v.versions) && v.versions.length > 0,
         `versions: ${JSON.stringify(v)}`);
 });
 
 let session;
-await step("register without auth answers 401 with a session offering m.login.dummy", async () => {
+await must("register without auth answers 401 with a session offering m.login.dummy", async () => {
     try {
         await anon.registerRequest({ username, password });
     } catch (e) {
@@ -89,7 +47,7 @@ await step("register without auth answers 401 with a session offering m.login.du
 });
 
 let reg;
-await step("register completes with m.login.dummy", async () => {
+await must("register completes with m.login.dummy", async () => {
     reg = await anon.registerRequest({
         username,
         password,
@@ -102,7 +60,7 @@ await step("register completes with m.login.dummy", async () => {
 const userId = reg.user_id;
 
 let login;
-await step("login with m.login.password and an m.id.user identifier", async () => {
+await must("login with m.login.password and an m.id.user identifier", async () => {
     login = await anon.loginRequest({
         type: "m.login.password",
         identifier: { type: "m.id.user", user: username },
@@ -122,26 +80,26 @@ const client = createClient({
     logger: quiet,
 });
 
-await step("whoami returns the logged-in user and device", async () => {
+await must("whoami returns the logged-in user and device", async () => {
     const w = await client.whoami();
     return expect(w.user_id === userId && (w.device_id === undefined || w.device_id === login.device_id),
         `whoami: ${JSON.stringify(w)}`);
 });
 
-await step("setDisplayName", async () => {
+await must("setDisplayName", async () => {
     await client.setDisplayName(displayName);
 });
 
-await step("getProfileInfo reads the display name back", async () => {
+await must("getProfileInfo reads the display name back", async () => {
     const p = await client.getProfileInfo(userId);
     return expect(p.displayname === displayName, `profile: ${JSON.stringify(p)}`);
 });
 
-await step("logout", async () => {
+await must("logout", async () => {
     await client.logout();
 });
 
-await step("whoami after logout fails with 401 M_UNKNOWN_TOKEN", async () => {
+await must("whoami after logout fails with 401 M_UNKNOWN_TOKEN", async () => {
     try {
         const w = await client.whoami();
         return expect(false, `whoami still works: ${JSON.stringify(w)}`);
@@ -150,7 +108,7 @@ await step("whoami after logout fails with 401 M_UNKNOWN_TOKEN", async () => {
     }
 });
 
-await step("the registration token still works", async () => {
+await must("the registration token still works", async () => {
     const other = createClient({ baseUrl, userId, accessToken: reg.access_token, logger: quiet });
     const w = await other.whoami();
     return expect(w.user_id === userId, `whoami: ${JSON.stringify(w)}`);

@@ -23,6 +23,7 @@ import {
     ClientEvent, createClient, RoomEvent, SyncState,
 } from "matrix-js-sdk";
 import { logger as sdkLogger } from "matrix-js-sdk/lib/logger.js";
+import { clients, describe, expect, finish, js, quiet, say, sleep, step, waitFor } from "./steps.mjs";
 
 const baseUrl = process.argv[2];
 const serverName = process.argv[3];
@@ -31,13 +32,6 @@ if (!baseUrl || !serverName) {
     process.exit(2);
 }
 
-const oneLine = (a) => a.map((x) => (x && x.errcode ? describe(x) : x && x.message ? x.message : x));
-const quiet = {
-    trace() {}, debug() {}, info() {},
-    warn: (...a) => console.error("sdk warn:", ...oneLine(a)),
-    error: (...a) => console.error("sdk error:", ...oneLine(a)),
-    getChild() { return quiet; },
-};
 sdkLogger.setLevel("error", false);
 // The Rust crypto traces at debug level through console.debug/info.
 console.debug = () => {};
@@ -54,64 +48,6 @@ try {
 } catch (e) {
     console.log(`SKIP matrix-sdk-crypto-wasm cannot run here: ${String(e?.message ?? e).replace(/\s+/g, " ")}`);
     process.exit(0);
-}
-
-let n = 0;
-let failed = 0;
-
-function say(ok, name, reason) {
-    n += 1;
-    const why = reason ? ` # ${String(reason).replace(/\s+/g, " ")}` : "";
-    console.log(`${ok ? "ok" : "not ok"} ${n} - ${name}${ok ? "" : why}`);
-    if (!ok) failed += 1;
-}
-
-function describe(e) {
-    if (e && e.errcode) return `HTTP ${e.httpStatus} ${e.errcode}: ${e.data?.error ?? e.message}`;
-    return e && e.message ? e.message : String(e);
-}
-
-const clients = [];
-function finish() {
-    for (const c of clients) {
-        try { c.stopClient(); } catch { /* exiting anyway */ }
-    }
-    console.log(`# ${n} steps, ${failed} failed`);
-    process.exit(failed ? 1 : 0);
-}
-
-async function step(name, fn, { fatal = false } = {}) {
-    let r;
-    try {
-        r = await fn();
-    } catch (e) {
-        say(false, name, describe(e));
-        if (fatal) finish();
-        return undefined;
-    }
-    if (r === false || (r && r.ok === false)) {
-        say(false, name, r && r.why ? r.why : "check failed");
-        if (fatal) finish();
-        return undefined;
-    }
-    say(true, name);
-    return r;
-}
-
-const expect = (cond, why) => (cond ? { ok: true } : { ok: false, why });
-const js = (v) => JSON.stringify(v);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, pred, ms = 20000) {
-    const t0 = Date.now();
-    for (;;) {
-        const v = await pred();
-        if (v) return v;
-        if (Date.now() - t0 > ms) {
-            throw new Error(`timed out after ${ms} ms waiting for ${typeof what === "function" ? what() : what}`);
-        }
-        await sleep(100);
-    }
 }
 
 // Requests (method path status) and /sync bodies, seen through fetchFn.

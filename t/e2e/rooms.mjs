@@ -13,6 +13,7 @@
 // whose result later steps need) stops the run.
 import { createClient } from "matrix-js-sdk";
 import { logger as sdkLogger } from "matrix-js-sdk/lib/logger.js";
+import { describe, expect, finish, js, quiet, say, step } from "./steps.mjs";
 
 const baseUrl = process.argv[2];
 const serverName = process.argv[3];
@@ -21,61 +22,7 @@ if (!baseUrl || !serverName) {
     process.exit(2);
 }
 
-// The SDK logs every request at debug level; keep stdout for results.  Its
-// event scheduler logs through the global logger, and logs each refused send
-// (some are refused on purpose here) as an error: one line each.
-const oneLine = (a) => a.map((x) => (x && x.errcode ? describe(x) : x));
-const quiet = {
-    trace() {}, debug() {}, info() {},
-    warn: (...a) => console.error("sdk warn:", ...oneLine(a)),
-    error: (...a) => console.error("sdk error:", ...oneLine(a)),
-    getChild() { return quiet; },
-};
 sdkLogger.setLevel("warn", false);
-
-let n = 0;
-let failed = 0;
-
-function say(ok, name, reason) {
-    n += 1;
-    const why = reason ? ` # ${String(reason).replace(/\s+/g, " ")}` : "";
-    console.log(`${ok ? "ok" : "not ok"} ${n} - ${name}${ok ? "" : why}`);
-    if (!ok) failed += 1;
-}
-
-function describe(e) {
-    if (e && e.errcode) return `HTTP ${e.httpStatus} ${e.errcode}: ${e.data?.error ?? e.message}`;
-    return e && e.message ? e.message : String(e);
-}
-
-function finish() {
-    console.log(`# ${n} steps, ${failed} failed`);
-    process.exit(failed ? 1 : 0);
-}
-
-// Run one step.  A thrown error or a false / {ok: false} result fails it;
-// with {fatal: true} a failure ends the run.  Returns the step's result
-// (undefined when it failed).
-async function step(name, fn, { fatal = false } = {}) {
-    let r;
-    try {
-        r = await fn();
-    } catch (e) {
-        say(false, name, describe(e));
-        if (fatal) finish();
-        return undefined;
-    }
-    if (r === false || (r && r.ok === false)) {
-        say(false, name, r && r.why ? r.why : "check failed");
-        if (fatal) finish();
-        return undefined;
-    }
-    say(true, name);
-    return r;
-}
-
-const expect = (cond, why) => (cond ? { ok: true } : { ok: false, why });
-const js = (v) => JSON.stringify(v);
 
 // The SDK call must be rejected with this HTTP status and errcode.
 async function expectError(promise, status, errcode) {

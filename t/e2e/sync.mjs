@@ -24,6 +24,7 @@ import {
     ClientEvent, createClient, Direction, Filter, RoomEvent, RoomMemberEvent, SyncState,
 } from "matrix-js-sdk";
 import { logger as sdkLogger } from "matrix-js-sdk/lib/logger.js";
+import { clients, describe, expect, finish, js, quiet, say, sleep, step, waitFor } from "./steps.mjs";
 
 const baseUrl = process.argv[2];
 const serverName = process.argv[3];
@@ -40,79 +41,7 @@ const RESTART_AFTER = 100;  // ... syncrod is restarted after this many
 // without a gap (limited: true).
 const BOB_TIMELINE_LIMIT = 100;
 
-// The SDK logs every request at debug level; keep stdout for results.  Its
-// sync loop logs each failed /sync (expected around the restart) as an error.
-const oneLine = (a) => a.map((x) => (x && x.errcode ? describe(x) : x && x.message ? x.message : x));
-const quiet = {
-    trace() {}, debug() {}, info() {},
-    warn: (...a) => console.error("sdk warn:", ...oneLine(a)),
-    error: (...a) => console.error("sdk error:", ...oneLine(a)),
-    getChild() { return quiet; },
-};
 sdkLogger.setLevel("error", false);
-
-let n = 0;
-let failed = 0;
-
-function say(ok, name, reason) {
-    n += 1;
-    const why = reason ? ` # ${String(reason).replace(/\s+/g, " ")}` : "";
-    console.log(`${ok ? "ok" : "not ok"} ${n} - ${name}${ok ? "" : why}`);
-    if (!ok) failed += 1;
-}
-
-function describe(e) {
-    if (e && e.errcode) return `HTTP ${e.httpStatus} ${e.errcode}: ${e.data?.error ?? e.message}`;
-    return e && e.message ? e.message : String(e);
-}
-
-const clients = [];
-function finish() {
-    for (const c of clients) {
-        try { c.stopClient(); } catch { /* exiting anyway */ }
-    }
-    console.log(`# ${n} steps, ${failed} failed`);
-    process.exit(failed ? 1 : 0);
-}
-
-// Run one step.  A thrown error or a false / {ok: false} result fails it;
-// with {fatal: true} a failure ends the run.  Returns the step's result
-// (undefined when it failed).
-async function step(name, fn, { fatal = false } = {}) {
-    let r;
-    try {
-        r = await fn();
-    } catch (e) {
-        say(false, name, describe(e));
-        if (fatal) finish();
-        return undefined;
-    }
-    if (r === false || (r && r.ok === false)) {
-        say(false, name, r && r.why ? r.why : "check failed");
-        if (fatal) finish();
-        return undefined;
-    }
-    say(true, name);
-    return r;
-}
-
-const expect = (cond, why) => (cond ? { ok: true } : { ok: false, why });
-const js = (v) => JSON.stringify(v);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Poll pred() every 50 ms until it returns something truthy (returned), or
-// throw after ms with what() (a string or a function giving the details).
-async function waitFor(what, pred, ms = 20000) {
-    const t0 = Date.now();
-    for (;;) {
-        const v = pred();
-        if (v) return v;
-        if (Date.now() - t0 > ms) {
-            throw new Error(`timed out after ${ms} ms waiting for ${typeof what === "function" ? what() : what}`);
-        }
-        await sleep(50);
-    }
-}
 
 // --- the control channel -----------------------------------------------------
 
