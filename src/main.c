@@ -25,6 +25,7 @@
 #include "http/server.h"
 #include "node.h"
 #include "rooms/cache.h"
+#include "rooms/room.h"
 #include "sync/notifier.h"
 #include "sync/typing.h"
 #include "util/err.h"
@@ -185,6 +186,7 @@ teardown(struct daemon *d)
 {
     struct sy_error err = {0};
 
+    sy_room_writer_stop(); /* a no-op unless start-up failed half-way */
     sy_http_free(d->node.http);
     if (d->drain_timer != NULL)
         event_free(d->drain_timer);
@@ -254,7 +256,8 @@ run(struct daemon *d, const char *config_path)
         rc = 0;
     } else {
         setup_node(d);
-        if (sy_http_start(&d->node, d->base, &d->node.http, &err) != SY_OK) {
+        if (sy_room_writer_start(&d->node, &err) != SY_OK ||
+            sy_http_start(&d->node, d->base, &d->node.http, &err) != SY_OK) {
             sy_log(SY_LOG_ERROR, "%s", err.msg);
         } else {
             struct timeval second = {1, 0};
@@ -265,6 +268,8 @@ run(struct daemon *d, const char *config_path)
             notify_ready();
             event_base_dispatch(d->base);
             event_free(tick);
+            /* After the drain: sends still queued are written and answered. */
+            sy_room_writer_stop();
             sy_log(SY_LOG_INFO, "stopped");
             rc = 0;
         }

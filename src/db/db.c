@@ -1,6 +1,7 @@
 /*
  * db/db.c -- connection, statement preparation, execution, transactions.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,28 +219,74 @@ sy_db_rollback(struct sy_db *db)
     db->in_tx = 0;
 }
 
+void
+sy_db_array_init(struct sy_db_array *x)
+{
+    sy_buf_init(&x->b, 0);
+    sy_buf_putc(&x->b, '{');
+    x->n = 0;
+}
+
+static void
+array_sep(struct sy_db_array *x)
+{
+    if (x->n++ > 0)
+        sy_buf_putc(&x->b, ',');
+}
+
+void
+sy_db_array_text(struct sy_db_array *x, const char *s)
+{
+    array_sep(x);
+    if (s == NULL) {
+        sy_buf_puts(&x->b, "NULL");
+        return;
+    }
+    sy_buf_putc(&x->b, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            sy_buf_putc(&x->b, '\\');
+        sy_buf_putc(&x->b, *p);
+    }
+    sy_buf_putc(&x->b, '"');
+}
+
+void
+sy_db_array_int(struct sy_db_array *x, int64_t v)
+{
+    char num[24];
+
+    array_sep(x);
+    snprintf(num, sizeof(num), "%lld", (long long)v);
+    sy_buf_puts(&x->b, num);
+}
+
+void
+sy_db_array_bool(struct sy_db_array *x, int v)
+{
+    array_sep(x);
+    sy_buf_putc(&x->b, v ? 't' : 'f');
+}
+
+const char *
+sy_db_array_finish(struct sy_db_array *x, struct sy_arena *a)
+{
+    const char *out;
+
+    sy_buf_putc(&x->b, '}');
+    out = sy_arena_strdup(a, x->b.data);
+    sy_buf_free(&x->b);
+    return out;
+}
+
 const char *
 sy_db_text_array(struct sy_arena *a, const char *const *v, size_t n)
 {
-    struct sy_buf b;
-    char *out;
+    struct sy_db_array x;
 
-    sy_buf_init(&b, 0);
-    sy_buf_putc(&b, '{');
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            sy_buf_putc(&b, ',');
-        sy_buf_putc(&b, '"');
-        for (const char *p = v[i]; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                sy_buf_putc(&b, '\\');
-            sy_buf_putc(&b, *p);
-        }
-        sy_buf_putc(&b, '"');
-    }
-    sy_buf_putc(&b, '}');
-    out = sy_arena_strdup(a, b.data);
-    sy_buf_free(&b);
-    return out;
+    sy_db_array_init(&x);
+    for (size_t i = 0; i < n; i++)
+        sy_db_array_text(&x, v[i]);
+    return sy_db_array_finish(&x, a);
 }
 

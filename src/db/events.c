@@ -21,14 +21,18 @@ const struct sy_stmt sy_db_events_stmts[] = {
     {"events_insert",
      "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, "
      "origin_server_ts, pdu_json, client_json, redacts, state_before, state_after, rejected, "
-     "txn_user, txn_device, txn_id, search_vector, membership, txn_kind) VALUES ($1, $2, $3, "
-     "$4, $5, $6, $7, $8, $9, $10, $11, nullif($12, '0')::bigint, nullif($13, '0')::bigint, $14, "
-     "$15, $16, $17, CASE WHEN $18::text IS NULL THEN NULL ELSE to_tsvector('simple', $18::text) "
-     "END, $19, $20)"},
+     "txn_user, txn_device, txn_id, search_vector, membership, txn_kind) "
+     "SELECT so, eid, rid, ty, sk, se, dp, ts, pdu, cj, rd, nullif(sb, 0), nullif(sa, 0), rj, "
+     "tu, td, ti, CASE WHEN st IS NULL THEN NULL ELSE to_tsvector('simple', st) END, mb, tk "
+     "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+     "$7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bigint[], "
+     "$13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], "
+     "$19::text[], $20::text[]) AS t(so, eid, rid, ty, sk, se, dp, ts, pdu, cj, rd, sb, sa, rj, "
+     "tu, td, ti, st, mb, tk)"},
     {"events_insert_edges", "INSERT INTO event_edges (event_id, prev_event_id) "
-                            "SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING"},
+                            "SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING"},
     {"events_insert_auth", "INSERT INTO event_auth (event_id, auth_event_id) "
-                           "SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING"},
+                           "SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING"},
     {"events_get", "SELECT " EVENT_COLS " FROM events WHERE event_id = $1"},
     {"events_get_many", "SELECT " EVENT_COLS " FROM events WHERE event_id = ANY($1::text[]) "
                         "ORDER BY type, state_key, stream_ordering"},
@@ -46,11 +50,25 @@ const struct sy_stmt sy_db_events_stmts[] = {
                             "ORDER BY stream_ordering DESC LIMIT 1"},
     {"events_by_txn", "SELECT event_id FROM events WHERE txn_user = $1 AND txn_device = $2 "
                       "AND room_id = $3 AND txn_kind = $4 AND txn_id = $5"},
+    {"events_by_txn_many",
+     "SELECT t.i, e.event_id FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+     "$5::text[]) WITH ORDINALITY AS t(u, d, r, k, x, i) JOIN events e ON e.txn_user = t.u "
+     "AND e.txn_device = t.d AND e.room_id = t.r AND e.txn_kind = t.k AND e.txn_id = t.x "
+     "AND e.txn_id IS NOT NULL"},
     {"events_set_redacted", "UPDATE events SET redacted_by = $2, client_json = $3, "
                             "search_vector = NULL WHERE event_id = $1"},
     {"events_extremities", "SELECT f.event_id, e.depth FROM forward_extremities f "
                            "JOIN events e ON e.event_id = f.event_id WHERE f.room_id = $1 "
                            "ORDER BY e.depth DESC, f.event_id LIMIT 20"},
+    {"events_extremities_many",
+     "SELECT room_id, event_id, depth FROM (SELECT f.room_id, f.event_id, e.depth, "
+     "row_number() OVER (PARTITION BY f.room_id ORDER BY e.depth DESC, f.event_id) AS n "
+     "FROM forward_extremities f JOIN events e ON e.event_id = f.event_id "
+     "WHERE f.room_id = ANY($1::text[])) x WHERE n <= 20 ORDER BY room_id, n"},
+    {"events_extremities_clear", "DELETE FROM forward_extremities WHERE room_id = ANY($1::text[])"},
+    {"events_extremities_set", "INSERT INTO forward_extremities (room_id, event_id) "
+                               "SELECT * FROM unnest($1::text[], $2::text[]) "
+                               "ON CONFLICT DO NOTHING"},
     {"events_extremities_drop", "DELETE FROM forward_extremities WHERE room_id = $1 "
                                 "AND event_id = ANY($2::text[])"},
     {"events_extremities_add", "INSERT INTO forward_extremities (room_id, event_id) "
@@ -58,39 +76,97 @@ const struct sy_stmt sy_db_events_stmts[] = {
     {NULL, NULL},
 };
 
+/* The rows' prev (or auth) edges as two parallel arrays for unnest(). */
+static void
+edges_arrays(struct sy_arena *a, const struct sy_db_event_write *w, size_t n, int auth,
+             const char **p, size_t *count)
+{
+    struct sy_db_array from, to;
+
+    sy_db_array_init(&from);
+    sy_db_array_init(&to);
+    for (size_t i = 0; i < n; i++) {
+        const char *const *v = auth ? w[i].auth : w[i].prev;
+        size_t nv = auth ? w[i].n_auth : w[i].n_prev;
+
+        for (size_t j = 0; j < nv; j++) {
+            sy_db_array_text(&from, w[i].row.event_id);
+            sy_db_array_text(&to, v[j]);
+        }
+    }
+    *count = from.n;
+    p[0] = sy_db_array_finish(&from, a);
+    p[1] = sy_db_array_finish(&to, a);
+}
+
+static int
+insert_rows(struct sy_db *db, struct sy_arena *a, const struct sy_db_event_write *w, size_t n,
+            struct sy_error *err)
+{
+    struct sy_db_array col[20];
+    const char *p[20];
+
+    for (int c = 0; c < 20; c++)
+        sy_db_array_init(&col[c]);
+    for (size_t i = 0; i < n; i++) {
+        const struct sy_db_event *ev = &w[i].row;
+
+        sy_db_array_int(&col[0], ev->stream_ordering);
+        sy_db_array_text(&col[1], ev->event_id);
+        sy_db_array_text(&col[2], ev->room_id);
+        sy_db_array_text(&col[3], ev->type);
+        sy_db_array_text(&col[4], ev->state_key);
+        sy_db_array_text(&col[5], ev->sender);
+        sy_db_array_int(&col[6], ev->depth);
+        sy_db_array_int(&col[7], ev->origin_server_ts);
+        sy_db_array_text(&col[8], ev->pdu_json);
+        sy_db_array_text(&col[9], ev->client_json);
+        sy_db_array_text(&col[10], ev->redacts);
+        sy_db_array_int(&col[11], ev->state_before);
+        sy_db_array_int(&col[12], ev->state_after);
+        sy_db_array_text(&col[13], ev->rejected);
+        sy_db_array_text(&col[14], ev->txn_user);
+        sy_db_array_text(&col[15], ev->txn_device);
+        sy_db_array_text(&col[16], ev->txn_id);
+        sy_db_array_text(&col[17], ev->search_text);
+        sy_db_array_text(&col[18], ev->membership);
+        sy_db_array_text(&col[19], ev->txn_kind);
+    }
+    for (int c = 0; c < 20; c++)
+        p[c] = sy_db_array_finish(&col[c], a);
+    return sy_db_run(db, "events_insert", 20, p, NULL, err);
+}
+
+int
+sy_db_events_insert(struct sy_db *db, const struct sy_db_event_write *w, size_t n,
+                    struct sy_error *err)
+{
+    struct sy_arena *a = sy_arena_new();
+    const char *p[2];
+    size_t edges;
+    int rc = n > 0 ? insert_rows(db, a, w, n, err) : SY_OK;
+
+    if (rc == SY_OK) {
+        edges_arrays(a, w, n, 0, p, &edges);
+        if (edges > 0)
+            rc = sy_db_run(db, "events_insert_edges", 2, p, NULL, err);
+    }
+    if (rc == SY_OK) {
+        edges_arrays(a, w, n, 1, p, &edges);
+        if (edges > 0)
+            rc = sy_db_run(db, "events_insert_auth", 2, p, NULL, err);
+    }
+    sy_arena_free(a);
+    return rc;
+}
+
 int
 sy_db_event_insert(struct sy_db *db, const struct sy_db_event *ev, const char *const *prev,
                    size_t n_prev, const char *const *auth, size_t n_auth, struct sy_error *err)
 {
-    char so[24], depth[24], ts[24], before[24], after[24];
-    struct sy_arena *a = sy_arena_new();
-    const char *p[20];
-    int rc;
+    struct sy_db_event_write w = {*ev, prev, n_prev, auth, n_auth};
 
-    snprintf(so, sizeof(so), "%lld", (long long)ev->stream_ordering);
-    snprintf(depth, sizeof(depth), "%lld", (long long)ev->depth);
-    snprintf(ts, sizeof(ts), "%lld", (long long)ev->origin_server_ts);
-    snprintf(before, sizeof(before), "%lld", (long long)ev->state_before);
-    snprintf(after, sizeof(after), "%lld", (long long)ev->state_after);
-    p[0] = so, p[1] = ev->event_id, p[2] = ev->room_id, p[3] = ev->type, p[4] = ev->state_key;
-    p[5] = ev->sender, p[6] = depth, p[7] = ts, p[8] = ev->pdu_json, p[9] = ev->client_json;
-    p[10] = ev->redacts, p[11] = before, p[12] = after, p[13] = ev->rejected;
-    p[14] = ev->txn_user, p[15] = ev->txn_device, p[16] = ev->txn_id, p[17] = ev->search_text;
-    p[18] = ev->membership;
-    p[19] = ev->txn_kind;
-    rc = sy_db_run(db, "events_insert", 20, p, NULL, err);
-    if (rc == SY_OK && n_prev > 0) {
-        const char *e[2] = {ev->event_id, sy_db_text_array(a, prev, n_prev)};
-
-        rc = sy_db_run(db, "events_insert_edges", 2, e, NULL, err);
-    }
-    if (rc == SY_OK && n_auth > 0) {
-        const char *e[2] = {ev->event_id, sy_db_text_array(a, auth, n_auth)};
-
-        rc = sy_db_run(db, "events_insert_auth", 2, e, NULL, err);
-    }
-    sy_arena_free(a);
-    return rc;
+    return sy_db_events_insert(db, &w, 1, err);
 }
 
 static const char *
@@ -308,6 +384,90 @@ sy_db_extremities_advance(struct sy_db *db, const char *room_id, const char *eve
         rc = sy_db_run(db, "events_extremities_drop", 2, drop, NULL, err);
     if (rc == SY_OK)
         rc = sy_db_run(db, "events_extremities_add", 2, add, NULL, err);
+    sy_arena_free(a);
+    return rc;
+}
+
+int
+sy_db_events_by_txn_many(struct sy_db *db, struct sy_arena *a, const struct sy_db_txn *txns,
+                         size_t n, const char **event_ids, struct sy_error *err)
+{
+    struct sy_arena *tmp = sy_arena_new();
+    struct sy_db_array col[5];
+    const char *p[5];
+    PGresult *res;
+
+    for (int c = 0; c < 5; c++)
+        sy_db_array_init(&col[c]);
+    for (size_t i = 0; i < n; i++) {
+        event_ids[i] = NULL;
+        sy_db_array_text(&col[0], txns[i].user);
+        sy_db_array_text(&col[1], txns[i].device);
+        sy_db_array_text(&col[2], txns[i].room_id);
+        sy_db_array_text(&col[3], txns[i].kind);
+        sy_db_array_text(&col[4], txns[i].txn_id);
+    }
+    for (int c = 0; c < 5; c++)
+        p[c] = sy_db_array_finish(&col[c], tmp);
+    res = sy_db_exec(db, "events_by_txn_many", 5, p, err);
+    sy_arena_free(tmp);
+    if (res == NULL)
+        return err->code;
+    for (int r = 0; r < PQntuples(res); r++) {
+        long long i = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+
+        if (i >= 1 && (size_t)i <= n)
+            event_ids[i - 1] = dup_val(a, res, r, 1);
+    }
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_extremities_many(struct sy_db *db, struct sy_arena *a, const char *const *rooms, size_t n,
+                       struct sy_db_extremities *out, struct sy_error *err)
+{
+    struct sy_arena *tmp = sy_arena_new();
+    const char *p = sy_db_text_array(tmp, rooms, n);
+    PGresult *res = sy_db_exec(db, "events_extremities_many", 1, &p, err);
+    int rows;
+
+    sy_arena_free(tmp);
+    if (res == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    for (size_t i = 0; i < n; i++) {
+        out[i].ids = sy_arena_alloc(a, sizeof(char *) * (size_t)(rows + 1));
+        out[i].n = 0;
+        out[i].max_depth = 0;
+    }
+    for (int r = 0; r < rows; r++) {
+        const char *room = PQgetvalue(res, r, 0);
+        int64_t d = strtoll(PQgetvalue(res, r, 2), NULL, 10);
+
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(rooms[i], room) != 0)
+                continue;
+            out[i].ids[out[i].n++] = dup_val(a, res, r, 1);
+            if (d > out[i].max_depth)
+                out[i].max_depth = d;
+            break;
+        }
+    }
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_extremities_replace(struct sy_db *db, const char *const *rooms, const char *const *event_ids,
+                          size_t n, struct sy_error *err)
+{
+    struct sy_arena *a = sy_arena_new();
+    const char *p[2] = {sy_db_text_array(a, rooms, n), sy_db_text_array(a, event_ids, n)};
+    int rc = sy_db_run(db, "events_extremities_clear", 1, p, NULL, err);
+
+    if (rc == SY_OK)
+        rc = sy_db_run(db, "events_extremities_set", 2, p, NULL, err);
     sy_arena_free(a);
     return rc;
 }

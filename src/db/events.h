@@ -35,6 +35,40 @@ struct sy_db_event {
     const char *search_text; /* text to index for full-text search, or NULL (insert only) */
 };
 
+/* A row to insert with its prev and auth edges. */
+struct sy_db_event_write {
+    struct sy_db_event row;
+    const char *const *prev;
+    size_t n_prev;
+    const char *const *auth;
+    size_t n_auth;
+};
+
+/* Insert rows w[0..n) and their edges: three statements however many rows. */
+int sy_db_events_insert(struct sy_db *db, const struct sy_db_event_write *w, size_t n,
+                        struct sy_error *err);
+
+/* One transaction-ID key (see sy_db_event_by_txn). */
+struct sy_db_txn {
+    const char *user, *device, *room_id, *kind, *txn_id;
+};
+/* event_ids[i]: the event txns[i] already made (in 'a'), or NULL. */
+int sy_db_events_by_txn_many(struct sy_db *db, struct sy_arena *a, const struct sy_db_txn *txns,
+                             size_t n, const char **event_ids, struct sy_error *err);
+
+/* A room's forward extremities (at most 20, deepest first) and their greatest depth. */
+struct sy_db_extremities {
+    const char **ids;
+    size_t n;
+    int64_t max_depth;
+};
+/* out[i] for rooms[i], in 'a'. */
+int sy_db_extremities_many(struct sy_db *db, struct sy_arena *a, const char *const *rooms,
+                           size_t n, struct sy_db_extremities *out, struct sy_error *err);
+/* Make event_ids[i] the only forward extremity of rooms[i] (rooms distinct). */
+int sy_db_extremities_replace(struct sy_db *db, const char *const *rooms,
+                              const char *const *event_ids, size_t n, struct sy_error *err);
+
 /* Insert the row and its prev/auth edges. */
 int sy_db_event_insert(struct sy_db *db, const struct sy_db_event *ev, const char *const *prev,
                        size_t n_prev, const char *const *auth, size_t n_auth,

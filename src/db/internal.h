@@ -5,6 +5,9 @@
 #define SY_DB_INTERNAL_H
 
 #include <libpq-fe.h>
+#include <stdint.h>
+
+#include "util/buf.h"
 
 struct sy_arena;
 struct sy_error;
@@ -73,6 +76,21 @@ long sy_db_affected(PGresult *res);
 
 /* A PostgreSQL text[] literal (quoted, escaped) of v[0..n), in 'a'; for "= ANY($1::text[])". */
 const char *sy_db_text_array(struct sy_arena *a, const char *const *v, size_t n);
+
+/*
+ * An array literal built one element at a time: the columns of a
+ * multi-row write through unnest($1::text[], $2::bigint[], ...).  A NULL
+ * text is SQL NULL.  finish copies the literal into 'a' and frees the rest.
+ */
+struct sy_db_array {
+    struct sy_buf b;
+    size_t n;
+};
+void sy_db_array_init(struct sy_db_array *x);
+void sy_db_array_text(struct sy_db_array *x, const char *s);
+void sy_db_array_int(struct sy_db_array *x, int64_t v);
+void sy_db_array_bool(struct sy_db_array *x, int v);
+const char *sy_db_array_finish(struct sy_db_array *x, struct sy_arena *a);
 
 /* Text of column c of row r, or NULL when SQL NULL. */
 const char *sy_db_val(PGresult *res, int r, int c);

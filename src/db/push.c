@@ -52,9 +52,8 @@ const struct sy_stmt sy_db_push_stmts[] = {
      "WHERE e.event_id = ANY($1::text[]) AND e.type = 'm.room.member' AND e.membership = 'join'"},
     {"push_actions_insert",
      "INSERT INTO push_actions (user_id, room_id, event_id, stream_ordering, actions, notify, "
-     "highlight, ts) SELECT u, $2, $3, $4, act, n, h, $5 "
-     "FROM unnest($1::text[], $6::text[], $7::boolean[], $8::boolean[]) AS t(u, act, n, h) "
-     "ON CONFLICT DO NOTHING"},
+     "highlight, ts) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], "
+     "$5::text[], $6::boolean[], $7::boolean[], $8::bigint[]) ON CONFLICT DO NOTHING"},
     {"push_mark_read",
      "INSERT INTO push_read (user_id, room_id, stream_ordering) VALUES ($1, $2, $3) "
      "ON CONFLICT (user_id, room_id) DO UPDATE SET stream_ordering = "
@@ -299,44 +298,29 @@ sy_db_push_joined_members(struct sy_db *db, struct sy_arena *a, const char *cons
     return SY_OK;
 }
 
-/* A PostgreSQL boolean[] literal of v's notify (or highlight) flags, in 'a'. */
-static const char *
-bool_array(struct sy_arena *a, const struct sy_db_push_action *v, size_t n, int highlight)
-{
-    char *s = sy_arena_alloc(a, 2 * n + 3), *q = s;
-
-    *q++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            *q++ = ',';
-        *q++ = (highlight ? v[i].highlight : v[i].notify) ? 't' : 'f';
-    }
-    *q++ = '}';
-    *q = '\0';
-    return s;
-}
-
 int
-sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const char *room_id,
-                          const char *event_id, int64_t stream, int64_t ts,
-                          const struct sy_db_push_action *v, size_t n, struct sy_error *err)
+sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const struct sy_db_push_action *v,
+                          size_t n, struct sy_error *err)
 {
-    const char **users, **acts;
-    char s[24], t[24];
+    struct sy_db_array col[8];
     const char *p[8];
 
     if (n == 0)
         return SY_OK;
-    users = sy_arena_alloc(a, sizeof(*users) * n);
-    acts = sy_arena_alloc(a, sizeof(*acts) * n);
-    for (size_t i = 0; i < n; i++)
-        users[i] = v[i].user_id, acts[i] = v[i].actions;
-    snprintf(s, sizeof(s), "%lld", (long long)stream);
-    snprintf(t, sizeof(t), "%lld", (long long)ts);
-    p[0] = sy_db_text_array(a, users, n), p[1] = room_id, p[2] = event_id, p[3] = s, p[4] = t;
-    p[5] = sy_db_text_array(a, acts, n);
-    p[6] = bool_array(a, v, n, 0);
-    p[7] = bool_array(a, v, n, 1);
+    for (int c = 0; c < 8; c++)
+        sy_db_array_init(&col[c]);
+    for (size_t i = 0; i < n; i++) {
+        sy_db_array_text(&col[0], v[i].user_id);
+        sy_db_array_text(&col[1], v[i].room_id);
+        sy_db_array_text(&col[2], v[i].event_id);
+        sy_db_array_int(&col[3], v[i].stream);
+        sy_db_array_text(&col[4], v[i].actions);
+        sy_db_array_bool(&col[5], v[i].notify);
+        sy_db_array_bool(&col[6], v[i].highlight);
+        sy_db_array_int(&col[7], v[i].ts);
+    }
+    for (int c = 0; c < 8; c++)
+        p[c] = sy_db_array_finish(&col[c], a);
     return sy_db_run(db, "push_actions_insert", 8, p, NULL, err);
 }
 

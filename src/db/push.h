@@ -89,14 +89,17 @@ int sy_db_push_joined_members(struct sy_db *db, struct sy_arena *a, const char *
 /* One user's outcome for one event. */
 struct sy_db_push_action {
     const char *user_id;
+    const char *room_id;
+    const char *event_id;
+    int64_t stream; /* the event's stream position */
     const char *actions; /* JSON array text */
     int notify;
     int highlight;
+    int64_t ts;
 };
-/* Store the outcomes for the event 'event_id' at stream position 'stream'. */
-int sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const char *room_id,
-                              const char *event_id, int64_t stream, int64_t ts,
-                              const struct sy_db_push_action *v, size_t n, struct sy_error *err);
+/* Store the outcomes v[0..n) (any events, any rooms) in one statement. */
+int sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const struct sy_db_push_action *v,
+                              size_t n, struct sy_error *err);
 
 /* Move user's read position in a room forward to 'stream' (never back). */
 int sy_db_push_mark_read(struct sy_db *db, const char *user_id, const char *room_id, int64_t stream,

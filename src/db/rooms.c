@@ -17,6 +17,8 @@ const struct sy_stmt sy_db_rooms_stmts[] = {
                      "VALUES ($1, $2, $3, $4)"},
     {"rooms_get", "SELECT " ROOM_COLS " FROM rooms WHERE room_id = $1"},
     {"rooms_lock", "SELECT " ROOM_COLS " FROM rooms WHERE room_id = $1 FOR UPDATE"},
+    {"rooms_lock_many", "SELECT " ROOM_COLS " FROM rooms WHERE room_id = ANY($1::text[]) "
+                        "ORDER BY room_id FOR UPDATE"},
     {"rooms_set_state_group", "UPDATE rooms SET current_state_group = $2 WHERE room_id = $1"},
     {"rooms_set_public", "UPDATE rooms SET is_public = $2 WHERE room_id = $1"},
     {NULL, NULL},
@@ -37,6 +39,17 @@ sy_db_room_insert(struct sy_db *db, const char *room_id, const char *version, co
     return SY_OK;
 }
 
+static void
+read_room(struct sy_arena *a, PGresult *res, int r, struct sy_db_room *out)
+{
+    out->room_id = sy_arena_strdup(a, PQgetvalue(res, r, 0));
+    out->version = sy_arena_strdup(a, PQgetvalue(res, r, 1));
+    out->creator = sy_arena_strdup(a, PQgetvalue(res, r, 2));
+    out->created_ts = strtoll(PQgetvalue(res, r, 3), NULL, 10);
+    out->current_state_group = strtoll(PQgetvalue(res, r, 4), NULL, 10);
+    out->is_public = PQgetvalue(res, r, 5)[0] == 't';
+}
+
 static int
 get_room(struct sy_db *db, struct sy_arena *a, const char *stmt, const char *room_id,
          struct sy_db_room *out, struct sy_error *err)
@@ -49,12 +62,7 @@ get_room(struct sy_db *db, struct sy_arena *a, const char *stmt, const char *roo
     if (PQntuples(res) == 0) {
         rc = sy_err_notfound(err, "unknown room");
     } else {
-        out->room_id = sy_arena_strdup(a, PQgetvalue(res, 0, 0));
-        out->version = sy_arena_strdup(a, PQgetvalue(res, 0, 1));
-        out->creator = sy_arena_strdup(a, PQgetvalue(res, 0, 2));
-        out->created_ts = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
-        out->current_state_group = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
-        out->is_public = PQgetvalue(res, 0, 5)[0] == 't';
+        read_room(a, res, 0, out);
     }
     PQclear(res);
     return rc;
@@ -72,6 +80,23 @@ sy_db_room_lock(struct sy_db *db, struct sy_arena *a, const char *room_id, struc
                 struct sy_error *err)
 {
     return get_room(db, a, "rooms_lock", room_id, out, err);
+}
+
+int
+sy_db_rooms_lock_many(struct sy_db *db, struct sy_arena *a, const char *const *ids, size_t n,
+                      struct sy_db_room **out, size_t *n_out, struct sy_error *err)
+{
+    const char *p = sy_db_text_array(a, ids, n);
+    PGresult *res = sy_db_exec(db, "rooms_lock_many", 1, &p, err);
+
+    if (res == NULL)
+        return err->code;
+    *n_out = (size_t)PQntuples(res);
+    *out = sy_arena_alloc(a, sizeof(**out) * (*n_out + 1));
+    for (size_t r = 0; r < *n_out; r++)
+        read_room(a, res, (int)r, &(*out)[r]);
+    PQclear(res);
+    return SY_OK;
 }
 
 int

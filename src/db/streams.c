@@ -1,6 +1,7 @@
 /*
  * db/streams.c -- stream heads.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +10,7 @@
 #include "util/err.h"
 
 const struct sy_stmt sy_db_streams_stmts[] = {
-    {"streams_advance", "UPDATE stream_heads SET pos = pos + 1 WHERE stream = $1 RETURNING pos"},
+    {"streams_advance", "UPDATE stream_heads SET pos = pos + $2 WHERE stream = $1 RETURNING pos"},
     {"streams_heads", "SELECT stream, pos FROM stream_heads"},
     {NULL, NULL},
 };
@@ -18,7 +19,19 @@ int
 sy_db_stream_head_advance(struct sy_db *db, const char *stream, int64_t *pos,
                           struct sy_error *err)
 {
-    PGresult *res = sy_db_exec(db, "streams_advance", 1, &stream, err);
+    return sy_db_stream_head_advance_by(db, stream, 1, pos, err);
+}
+
+int
+sy_db_stream_head_advance_by(struct sy_db *db, const char *stream, int64_t by, int64_t *pos,
+                             struct sy_error *err)
+{
+    char n[24];
+    const char *p[2] = {stream, n};
+    PGresult *res;
+
+    snprintf(n, sizeof(n), "%lld", (long long)by);
+    res = sy_db_exec(db, "streams_advance", 2, p, err);
     int rc = SY_OK;
 
     if (res == NULL)

@@ -99,7 +99,7 @@ gather_targets(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
     }
     t = sy_arena_alloc(a, sizeof(*t) * (n_members + 1));
     for (size_t i = 0; i < n_members; i++) {
-        if (!members[i].is_local || strcmp(members[i].user_id, ev->sender) == 0)
+        if (!members[i].is_local)
             continue;
         if (invitee != NULL && strcmp(members[i].user_id, invitee) == 0)
             invitee = NULL;
@@ -125,72 +125,128 @@ gather_targets(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
     return SY_OK;
 }
 
+/* Local members of the room (and an invited local user) with their rules. */
+struct sy_push_room {
+    struct target *targets;
+    size_t n_targets;
+    int64_t member_count;
+    struct sy_db_push_rule *rules;
+    size_t n_rules;
+    struct sy_db_push_default *defs;
+    size_t n_defs;
+    struct sy_push_ruleset plain; /* the ruleset of every user who changed nothing */
+};
+
+int
+sy_push_room_load(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
+                  struct sy_room_state *state_after, struct sy_push_room **out,
+                  struct sy_error *err)
+{
+    struct sy_push_room *pr = sy_arena_alloc(a, sizeof(*pr));
+    const char **users;
+
+    memset(pr, 0, sizeof(*pr));
+    *out = pr;
+    if (ev->room_id == NULL) /* a v12 create event: nobody else is in the room yet */
+        return SY_OK;
+    if (gather_targets(db, a, ev, state_after, &pr->targets, &pr->n_targets, &pr->member_count,
+                       err) != SY_OK)
+        return err->code;
+    if (pr->n_targets == 0)
+        return SY_OK;
+    users = sy_arena_alloc(a, sizeof(*users) * pr->n_targets);
+    for (size_t i = 0; i < pr->n_targets; i++)
+        users[i] = pr->targets[i].user_id;
+    if (sy_db_push_rules_for_users(db, a, users, pr->n_targets, &pr->rules, &pr->n_rules, err) !=
+            SY_OK ||
+        sy_db_push_defaults_for_users(db, a, users, pr->n_targets, &pr->defs, &pr->n_defs,
+                                      err) != SY_OK)
+        return err->code;
+    /* The database sorts by its collation; slicing below needs strcmp order. */
+    qsort(pr->rules, pr->n_rules, sizeof(*pr->rules), cmp_rule);
+    qsort(pr->defs, pr->n_defs, sizeof(*pr->defs), cmp_default);
+    sy_push_ruleset_build(a, NULL, 0, NULL, 0, &pr->plain);
+    return SY_OK;
+}
+
+void
+sy_push_room_eval(struct sy_push_room *pr, struct sy_arena *a, const struct sy_event *ev,
+                  struct sy_room_state *state_after, int64_t stream, struct sy_push_rows *rows)
+{
+    struct sy_push_ctx ctx = {0};
+    struct sy_auth_state as;
+    const struct sy_event *pl;
+    int64_t now = sy_now_ms();
+
+    if (pr->n_targets == 0)
+        return;
+    as = sy_room_state_auth(state_after);
+    ctx.event = ev->json;
+    ctx.member_count = pr->member_count;
+    ctx.sender_level = sy_auth_user_level(&as, ev->sender);
+    pl = sy_room_state_get(state_after, "m.room.power_levels", "");
+    ctx.notification_levels = pl != NULL ? sy_json_get_obj(pl->content, "notifications") : NULL;
+    for (size_t i = 0; i < pr->n_targets; i++) {
+        struct sy_push_ruleset own;
+        const struct sy_push_ruleset *rs = &pr->plain;
+        const struct sy_push_rule *r;
+        struct sy_db_push_action *out;
+        size_t r0, rn, d0, dn;
+
+        if (strcmp(pr->targets[i].user_id, ev->sender) == 0)
+            continue;
+        SLICE(pr->rules, pr->n_rules, pr->targets[i].user_id, r0, rn);
+        SLICE(pr->defs, pr->n_defs, pr->targets[i].user_id, d0, dn);
+        if (rn > 0 || dn > 0) {
+            sy_push_ruleset_build(a, pr->rules + r0, rn, pr->defs + d0, dn, &own);
+            rs = &own;
+        }
+        ctx.user_id = pr->targets[i].user_id;
+        ctx.displayname = pr->targets[i].displayname;
+        r = sy_push_eval(rs, &ctx);
+        if (r == NULL || (!r->notify && !r->highlight))
+            continue;
+        if (rows->n == rows->cap) {
+            size_t cap = rows->cap ? rows->cap * 2 : 16;
+            struct sy_db_push_action *bigger = sy_arena_alloc(a, sizeof(*bigger) * cap);
+
+            if (rows->n > 0)
+                memcpy(bigger, rows->v, sizeof(*bigger) * rows->n);
+            rows->v = bigger, rows->cap = cap;
+        }
+        out = &rows->v[rows->n++];
+        out->user_id = pr->targets[i].user_id;
+        out->room_id = ev->room_id;
+        out->event_id = ev->event_id;
+        out->stream = stream;
+        out->actions = r->actions;
+        out->notify = r->notify;
+        out->highlight = r->highlight;
+        out->ts = now;
+    }
+}
+
+int
+sy_push_rows_flush(struct sy_db *db, struct sy_arena *a, struct sy_push_rows *rows,
+                   struct sy_error *err)
+{
+    int rc = sy_db_push_actions_insert(db, a, rows->v, rows->n, err);
+
+    rows->n = 0;
+    return rc;
+}
+
 int
 sy_push_on_event(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
                  struct sy_room_state *state_after, int64_t stream, struct sy_error *err)
 {
-    struct target *targets = NULL;
-    size_t n_targets = 0, n_rules, n_defs, n_out = 0;
-    struct sy_db_push_rule *rules;
-    struct sy_db_push_default *defs;
-    struct sy_db_push_action *out;
-    struct sy_push_ruleset plain;
-    struct sy_push_ctx ctx = {0};
-    struct sy_auth_state as;
-    const struct sy_event *pl;
-    const char **users;
+    struct sy_push_rows rows = {0};
+    struct sy_push_room *pr;
 
-    if (ev->room_id == NULL) /* a v12 create event: nobody else is in the room yet */
-        return SY_OK;
-    if (gather_targets(db, a, ev, state_after, &targets, &n_targets, &ctx.member_count, err) !=
-        SY_OK)
+    if (sy_push_room_load(db, a, ev, state_after, &pr, err) != SY_OK)
         return err->code;
-    if (n_targets == 0)
-        return SY_OK;
-
-    as = sy_room_state_auth(state_after);
-    ctx.event = ev->json;
-    ctx.sender_level = sy_auth_user_level(&as, ev->sender);
-    pl = sy_room_state_get(state_after, "m.room.power_levels", "");
-    ctx.notification_levels = pl != NULL ? sy_json_get_obj(pl->content, "notifications") : NULL;
-
-    users = sy_arena_alloc(a, sizeof(*users) * n_targets);
-    for (size_t i = 0; i < n_targets; i++)
-        users[i] = targets[i].user_id;
-    if (sy_db_push_rules_for_users(db, a, users, n_targets, &rules, &n_rules, err) != SY_OK ||
-        sy_db_push_defaults_for_users(db, a, users, n_targets, &defs, &n_defs, err) != SY_OK)
-        return err->code;
-    /* The database sorts by its collation; slicing below needs strcmp order. */
-    qsort(rules, n_rules, sizeof(*rules), cmp_rule);
-    qsort(defs, n_defs, sizeof(*defs), cmp_default);
-
-    /* Most users change nothing: one ruleset serves them all. */
-    sy_push_ruleset_build(a, NULL, 0, NULL, 0, &plain);
-    out = sy_arena_alloc(a, sizeof(*out) * n_targets);
-    for (size_t i = 0; i < n_targets; i++) {
-        struct sy_push_ruleset own;
-        const struct sy_push_ruleset *rs = &plain;
-        const struct sy_push_rule *r;
-        size_t r0, rn, d0, dn;
-
-        SLICE(rules, n_rules, targets[i].user_id, r0, rn);
-        SLICE(defs, n_defs, targets[i].user_id, d0, dn);
-        if (rn > 0 || dn > 0) {
-            sy_push_ruleset_build(a, rules + r0, rn, defs + d0, dn, &own);
-            rs = &own;
-        }
-        ctx.user_id = targets[i].user_id;
-        ctx.displayname = targets[i].displayname;
-        r = sy_push_eval(rs, &ctx);
-        if (r == NULL || (!r->notify && !r->highlight))
-            continue;
-        out[n_out].user_id = targets[i].user_id;
-        out[n_out].actions = r->actions;
-        out[n_out].notify = r->notify;
-        out[n_out++].highlight = r->highlight;
-    }
-    return sy_db_push_actions_insert(db, a, ev->room_id, ev->event_id, stream, sy_now_ms(), out,
-                                     n_out, err);
+    sy_push_room_eval(pr, a, ev, state_after, stream, &rows);
+    return sy_push_rows_flush(db, a, &rows, err);
 }
 
 int

@@ -33,6 +33,27 @@ int sy_push_on_event(struct sy_db *db, struct sy_arena *a, const struct sy_event
                      struct sy_room_state *state_after, int64_t stream, struct sy_error *err);
 
 /*
+ * The same in parts, for a writer that stores many events at once: load
+ * a room's local members and their rules once (valid while the room's
+ * membership does not change), evaluate each event into 'rows' (the
+ * sender is never notified of their own event), and flush the rows of
+ * any number of events and rooms in one statement.
+ */
+struct sy_push_room;
+struct sy_push_rows {
+    struct sy_db_push_action *v; /* in the arena given to eval */
+    size_t n, cap;
+};
+int sy_push_room_load(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
+                      struct sy_room_state *state_after, struct sy_push_room **out,
+                      struct sy_error *err);
+void sy_push_room_eval(struct sy_push_room *pr, struct sy_arena *a, const struct sy_event *ev,
+                       struct sy_room_state *state_after, int64_t stream,
+                       struct sy_push_rows *rows);
+int sy_push_rows_flush(struct sy_db *db, struct sy_arena *a, struct sy_push_rows *rows,
+                       struct sy_error *err);
+
+/*
  * A read receipt: user_id has read room_id up to and including stream
  * position 'up_to_stream'.  The position only moves forward.  0 or SY_EDB.
  */

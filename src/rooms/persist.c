@@ -65,37 +65,51 @@ apply_redaction(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, stru
     return sy_db_event_set_redacted(db, target->event_id, red->event_id, text, err);
 }
 
+/* The events row of p->ev (state columns aside). */
+static int
+fill_row(struct sy_arena *a, const struct sy_persist *p, struct sy_db_event *row,
+         struct sy_error *err)
+{
+    const struct sy_event *ev = p->ev;
+    size_t len;
+
+    row->event_id = ev->event_id;
+    row->room_id = ev->room_id;
+    row->type = ev->type;
+    row->state_key = ev->state_key;
+    row->sender = ev->sender;
+    row->membership = membership_of(ev);
+    row->depth = ev->depth;
+    row->origin_server_ts = ev->origin_server_ts;
+    row->redacts = ev->redacts;
+    row->txn_user = p->txn_user;
+    row->txn_device = p->txn_device;
+    row->txn_kind = p->txn_kind;
+    row->txn_id = p->txn_id;
+    row->search_text = sy_format_search_text(ev);
+    if (sy_event_canonical(a, ev, &row->pdu_json, &len, err) != SY_OK ||
+        sy_format_client_json(a, ev, 0, &row->client_json, err) != SY_OK)
+        return err->code;
+    return SY_OK;
+}
+
 int
 sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int64_t *stream,
                 struct sy_error *err)
 {
     const struct sy_event *ev = p->ev;
     struct sy_db_event row = {0};
-    size_t len;
 
     row.state_before = p->state_group;
     if (advance_state(db, p, &row.state_after, err) != SY_OK)
         return err->code;
     p->state_group = row.state_after;
-    row.event_id = ev->event_id;
-    row.room_id = ev->room_id;
-    row.type = ev->type;
-    row.state_key = ev->state_key;
-    row.sender = ev->sender;
-    row.membership = membership_of(ev);
-    row.depth = ev->depth;
-    row.origin_server_ts = ev->origin_server_ts;
-    row.redacts = ev->redacts;
-    row.txn_user = p->txn_user;
-    row.txn_device = p->txn_device;
-    row.txn_kind = p->txn_kind;
-    row.txn_id = p->txn_id;
-    row.search_text = sy_format_search_text(ev);
-    if (sy_event_canonical(a, ev, &row.pdu_json, &len, err) != SY_OK ||
-        sy_format_client_json(a, ev, 0, &row.client_json, err) != SY_OK)
+    if (fill_row(a, p, &row, err) != SY_OK)
         return err->code;
+    row.stream_ordering = p->stream;
     /* Last before the insert: the stream head stays locked until commit. */
-    if (sy_db_stream_advance(db, SY_STREAM_EVENTS, &row.stream_ordering, err) != SY_OK ||
+    if ((row.stream_ordering == 0 &&
+         sy_db_stream_advance(db, SY_STREAM_EVENTS, &row.stream_ordering, err) != SY_OK) ||
         sy_db_event_insert(db, &row, ev->prev_events, ev->n_prev_events, ev->auth_events,
                            ev->n_auth_events, err) != SY_OK ||
         sy_relations_persist(db, ev, row.stream_ordering, err) != SY_OK ||
@@ -108,4 +122,46 @@ sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int6
         return err->code;
     *stream = row.stream_ordering;
     return SY_OK;
+}
+
+int
+sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, const struct sy_persist *p,
+                     struct sy_push_room *push, struct sy_error *err)
+{
+    const struct sy_event *ev = p->ev;
+    struct sy_db_event_write *w;
+
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        struct sy_db_event_write *bigger = sy_arena_alloc(a, sizeof(*bigger) * cap);
+
+        if (b->n > 0)
+            memcpy(bigger, b->rows, sizeof(*bigger) * b->n);
+        b->rows = bigger, b->cap = cap;
+    }
+    w = &b->rows[b->n];
+    memset(w, 0, sizeof(*w));
+    if (fill_row(a, p, &w->row, err) != SY_OK)
+        return err->code;
+    w->row.stream_ordering = p->stream;
+    w->row.state_before = w->row.state_after = p->state_group;
+    w->prev = (const char *const *)ev->prev_events;
+    w->n_prev = ev->n_prev_events;
+    w->auth = (const char *const *)ev->auth_events;
+    w->n_auth = ev->n_auth_events;
+    b->n++;
+    sy_push_room_eval(push, a, ev, p->state, p->stream, &b->push);
+    return SY_OK;
+}
+
+int
+sy_persist_batch_flush(struct sy_db *db, struct sy_arena *a, struct sy_persist_batch *b,
+                       struct sy_error *err)
+{
+    int rc = sy_db_events_insert(db, b->rows, b->n, err);
+
+    b->n = 0;
+    if (rc == SY_OK)
+        rc = sy_push_rows_flush(db, a, &b->push, err);
+    return rc;
 }

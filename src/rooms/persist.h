@@ -7,7 +7,11 @@
 #ifndef SY_ROOMS_PERSIST_H
 #define SY_ROOMS_PERSIST_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "db/events.h"
+#include "push/counts.h"
 
 struct sy_arena;
 struct sy_db;
@@ -21,6 +25,7 @@ struct sy_persist {
     int64_t state_group;         /* group of 'state' (0: none yet); updated to the group after */
     /* idempotency key of a local send (kind: "send" or "redact"), or NULLs */
     const char *txn_user, *txn_device, *txn_kind, *txn_id;
+    int64_t stream; /* the stream position to write at, or 0: take the next */
 };
 
 /*
@@ -30,5 +35,24 @@ struct sy_persist {
  */
 int sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int64_t *stream,
                     struct sy_error *err);
+
+/*
+ * Plain events -- no state key, no redaction, no relation: nothing to
+ * read back and nothing but rows to write -- collected and then written
+ * many at once by the group-commit writer (rooms/writer.c): add each
+ * (p->stream set; 'push' loaded for p->state), flush before anything
+ * reads the tables and before commit.  Forward extremities are the
+ * caller's business (sy_db_extremities_replace).
+ */
+struct sy_push_room;
+struct sy_persist_batch {
+    struct sy_db_event_write *rows;
+    size_t n, cap;
+    struct sy_push_rows push;
+};
+int sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, const struct sy_persist *p,
+                         struct sy_push_room *push, struct sy_error *err);
+int sy_persist_batch_flush(struct sy_db *db, struct sy_arena *a, struct sy_persist_batch *b,
+                           struct sy_error *err);
 
 #endif /* SY_ROOMS_PERSIST_H */

@@ -6,8 +6,9 @@
  * persist (event, edges, state, stream position in one transaction) ->
  * notify.  Reads enforce history visibility for the asking user.
  *
- * All calls run on the calling worker's database connection; results
- * live in the caller's arena.  Errors are Matrix errors: M_NOT_FOUND,
+ * Reads run on the calling worker's database connection; sends go
+ * through the group-commit writer (below).  Results live in the caller's
+ * arena.  Errors are Matrix errors: M_NOT_FOUND,
  * M_FORBIDDEN (auth rules; msg says which), M_BAD_JSON, M_TOO_LARGE,
  * M_UNSUPPORTED_ROOM_VERSION, M_ROOM_IN_USE.
  */
@@ -61,6 +62,29 @@ struct sy_room_send {
  */
 int sy_room_send_event(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
                        const struct sy_room_send *s, const char **event_id, struct sy_error *err);
+
+/*
+ * Sends are written by the group-commit writer (rooms/writer.c): one
+ * thread with its own connection that writes whatever is queued as one
+ * transaction.  sy_room_send_event() queues and blocks until the batch
+ * commits (on the caller's connection when no writer runs: tools, tests).
+ * The /send path does not block its worker: sy_room_send_submit() queues
+ * and returns; done(arg) runs on the writer thread once the job is
+ * written -- at most once, never after 'owner' (the request's arena) is
+ * freed -- and sy_room_send_job_result() then gives the outcome
+ * (M_UNKNOWN 503 if asked too early).  NULL and *err when s is invalid
+ * or no writer runs.
+ */
+struct sy_send_job;
+/* The checks sy_room_send_submit() makes before queueing (type and key sizes, content). */
+int sy_room_send_validate(const struct sy_room_send *s, struct sy_error *err);
+int sy_room_writer_start(const struct sy_node *node, struct sy_error *err);
+/* Write what is queued, then stop the thread. */
+void sy_room_writer_stop(void);
+struct sy_send_job *sy_room_send_submit(const struct sy_room_send *s, struct sy_arena *owner,
+                                        void (*done)(void *), void *arg, struct sy_error *err);
+int sy_room_send_job_result(struct sy_send_job *j, struct sy_arena *a, const char **event_id,
+                            struct sy_error *err);
 
 /* One initial state event of a new room. */
 struct sy_room_initial_event {

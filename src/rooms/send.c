@@ -1,7 +1,9 @@
 /*
  * rooms/send.c -- local events: build, authorise against the current state,
- * persist.  Sends to one room are serialised by a row lock on the room;
- * creation writes the whole initial state in one transaction.
+ * persist (rooms/room_writer.h).  Room creation writes the whole initial
+ * state in one transaction on the caller's connection; every other send
+ * goes through the group-commit writer (rooms/writer.c, rooms/batch.c),
+ * under the room's row lock.
  */
 #include <string.h>
 
@@ -19,6 +21,7 @@
 #include "rooms/redact.h"
 #include "rooms/relations.h"
 #include "rooms/room.h"
+#include "rooms/room_writer.h"
 #include "rooms/state.h"
 #include "rooms/version.h"
 #include "sync/notifier.h"
@@ -27,22 +30,8 @@
 #include "util/rand.h"
 #include "util/time.h"
 
-/* One room being written in the current transaction. */
-struct writer {
-    struct sy_db *db;
-    struct sy_arena *a;
-    const struct sy_node *node;
-    const struct sy_room_version *v;
-    const char *room_id;
-    struct sy_room_state *state;
-    int64_t state_group;
-    const char **prev; /* the forward extremities the next event extends */
-    size_t n_prev;
-    int64_t depth;     /* the next event's depth */
-};
-
 static int
-build(struct writer *w, const struct sy_room_send *s, int64_t ts, const char *const *auth,
+build(struct sy_room_writer *w, const struct sy_room_send *s, int64_t ts, const char *const *auth,
       size_t n_auth, struct sy_event **ev, struct sy_error *err)
 {
     struct sy_event_fields f = {
@@ -66,9 +55,8 @@ build(struct writer *w, const struct sy_room_send *s, int64_t ts, const char *co
     return sy_event_build(w->a, w->v, &f, w->node->cfg->server_name, w->node->key, ev, err);
 }
 
-/* Transaction IDs are scoped per endpoint: /redact's apart from /send's. */
-static const char *
-txn_kind(const struct sy_room_send *s)
+const char *
+sy_room_send_txn_kind(const struct sy_room_send *s)
 {
     return s->redacts != NULL ? "redact" : "send";
 }
@@ -77,8 +65,8 @@ txn_kind(const struct sy_room_send *s)
  * A state event identical to the current one (same sender, same content)
  * changes nothing: answer with the current event, as Synapse does.
  */
-static const char *
-unchanged_state(struct writer *w, const struct sy_room_send *s)
+const char *
+sy_room_send_unchanged(struct sy_room_writer *w, const struct sy_room_send *s)
 {
     const struct sy_event *cur;
     struct json_object *empty;
@@ -97,75 +85,95 @@ unchanged_state(struct writer *w, const struct sy_room_send *s)
     return same ? cur->event_id : NULL;
 }
 
-/* Build with the auth events the current state selects, check the auth rules, persist. */
-static int
-write_event(struct writer *w, const struct sy_room_send *s, int64_t ts, const char **event_id,
-            struct sy_error *err)
+/* The selection depends on the event itself (sender, type, membership): a draft first. */
+int
+sy_room_writer_prepare(struct sy_room_writer *w, const struct sy_room_send *s, int64_t ts,
+                       struct sy_event **ev, struct sy_error *err)
 {
     struct sy_auth_state as = sy_room_state_auth(w->state);
     const struct sy_event *sel[SY_AUTH_MAX_KEYS];
     const char *auth[SY_AUTH_MAX_KEYS];
-    struct sy_persist p = {0};
-    struct sy_event *ev;
     size_t n = 0;
-    int64_t stream;
 
-    /* The selection depends on the event itself (sender, type, membership): a draft first. */
-    if (build(w, s, ts, NULL, 0, &ev, err) != SY_OK ||
-        sy_auth_select(ev, &as, sel, &n, err) != SY_OK)
+    if (build(w, s, ts, NULL, 0, ev, err) != SY_OK ||
+        sy_auth_select(*ev, &as, sel, &n, err) != SY_OK)
         return err->code;
     for (size_t i = 0; i < n; i++)
         auth[i] = sel[i]->event_id;
-    if (build(w, s, ts, auth, n, &ev, err) != SY_OK)
+    if (build(w, s, ts, auth, n, ev, err) != SY_OK)
         return err->code;
-    if (sy_auth_check(ev, &as, err) != SY_OK)
-        return err->code;
-    p.ev = ev;
-    p.state = w->state;
-    p.state_group = w->state_group;
-    if (s->txn_id != NULL) {
-        p.txn_user = s->sender;
-        p.txn_device = s->txn_device_id;
-        p.txn_kind = txn_kind(s);
-        p.txn_id = s->txn_id;
-    }
-    if (sy_room_persist(w->db, w->a, &p, &stream, err) != SY_OK)
-        return err->code;
-    w->state_group = p.state_group;
+    return sy_auth_check(*ev, &as, err);
+}
+
+void
+sy_room_writer_advance(struct sy_room_writer *w, const struct sy_event *ev)
+{
     w->prev = sy_arena_alloc(w->a, sizeof(char *));
     w->prev[0] = ev->event_id;
     w->n_prev = 1;
     w->depth = ev->depth + 1;
-    *event_id = ev->event_id;
-    return SY_OK;
+    w->wrote++;
 }
 
-/* Lock the room and load what the next event builds on. */
-static int
-open_room(struct writer *w, const char *room_id, struct sy_error *err)
+int
+sy_room_writer_persist(struct sy_room_writer *w, const struct sy_room_send *s,
+                       const struct sy_event *ev, int64_t stream, struct sy_error *err)
 {
-    struct sy_db_room room;
-    int64_t max_depth;
+    struct sy_persist p = {0};
+    int64_t pos;
 
-    if (sy_db_room_lock(w->db, w->a, room_id, &room, err) != SY_OK)
+    p.ev = ev;
+    p.state = w->state;
+    p.state_group = w->state_group;
+    p.stream = stream;
+    if (s->txn_id != NULL) {
+        p.txn_user = s->sender;
+        p.txn_device = s->txn_device_id;
+        p.txn_kind = sy_room_send_txn_kind(s);
+        p.txn_id = s->txn_id;
+    }
+    if (sy_room_persist(w->db, w->a, &p, &pos, err) != SY_OK)
         return err->code;
-    w->room_id = room.room_id;
-    w->v = sy_room_version_get(room.version);
-    if (w->v == NULL)
-        return sy_err_internal(err, "room %s has unsupported version %s", room_id, room.version);
-    w->state = sy_room_state_new(w->a, w->db, w->v);
-    w->state_group = room.current_state_group;
-    if (!sy_room_cache_state(room_id, w->state_group, w->state) &&
-        sy_room_state_load_current(w->state, room_id, err) != SY_OK)
-        return err->code;
-    if (sy_db_extremities(w->db, w->a, room_id, &w->prev, &w->n_prev, &max_depth, err) != SY_OK)
-        return err->code;
-    w->depth = max_depth + 1;
+    w->state_group = p.state_group;
+    sy_room_writer_advance(w, ev);
     return SY_OK;
 }
 
-static int
-check_send(const struct sy_room_send *s, struct sy_error *err)
+int
+sy_room_writer_write(struct sy_room_writer *w, const struct sy_room_send *s, int64_t ts,
+                     int64_t stream, const struct sy_event **out, struct sy_error *err)
+{
+    struct sy_event *ev;
+
+    if (sy_room_writer_prepare(w, s, ts, &ev, err) != SY_OK ||
+        sy_room_writer_persist(w, s, ev, stream, err) != SY_OK)
+        return err->code;
+    *out = ev;
+    return SY_OK;
+}
+
+int
+sy_room_writer_open(struct sy_room_writer *w, const struct sy_db_room *room,
+                    const struct sy_db_extremities *ext, struct sy_error *err)
+{
+    w->room_id = room->room_id;
+    w->v = sy_room_version_get(room->version);
+    if (w->v == NULL)
+        return sy_err_internal(err, "room %s has unsupported version %s", room->room_id,
+                               room->version);
+    w->state = sy_room_state_new(w->a, w->db, w->v);
+    w->state_group = w->loaded_group = room->current_state_group;
+    if (!sy_room_cache_state(room->room_id, w->state_group, w->state) &&
+        sy_room_state_load_current(w->state, room->room_id, err) != SY_OK)
+        return err->code;
+    w->prev = ext->ids;
+    w->n_prev = ext->n;
+    w->depth = ext->max_depth + 1;
+    return SY_OK;
+}
+
+int
+sy_room_send_check(const struct sy_room_send *s, struct sy_error *err)
 {
     if (s->type == NULL || s->type[0] == '\0')
         return sy_err_invalid(err, "M_INVALID_PARAM", "missing event type");
@@ -176,49 +184,6 @@ check_send(const struct sy_room_send *s, struct sy_error *err)
     if (s->content != NULL && !json_object_is_type(s->content, json_type_object))
         return sy_err_invalid(err, "M_BAD_JSON", "content must be an object");
     return SY_OK;
-}
-
-int
-sy_room_send_event(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
-                   const struct sy_room_send *s, const char **event_id, struct sy_error *err)
-{
-    struct writer w = {.db = db, .a = a, .node = node};
-
-    if (check_send(s, err) != SY_OK)
-        return err->code;
-    if (sy_db_begin(db, err) != SY_OK)
-        return err->code;
-    if (open_room(&w, s->room_id, err) != SY_OK)
-        goto fail;
-    /* A retried transaction ID answers with the event it already made. */
-    if (s->txn_id != NULL &&
-        sy_db_event_by_txn(db, a, s->sender, s->txn_device_id, w.room_id, txn_kind(s), s->txn_id,
-                           event_id, err) == SY_OK) {
-        sy_db_rollback(db);
-        return SY_OK;
-    }
-    if ((*event_id = unchanged_state(&w, s)) != NULL) {
-        sy_db_rollback(db);
-        return SY_OK;
-    }
-    if (s->state_key == NULL && s->content != NULL &&
-        sy_relations_check_send(db, a, w.room_id, s->content, err) != SY_OK)
-        goto fail;
-    /* Checked under the room lock, against the state the redaction is authorised by. */
-    if (s->redacts != NULL && sy_room_redaction_check_state(db, a, w.state, w.room_id, s->sender,
-                                                            s->redacts, err) != SY_OK)
-        goto fail;
-    if (write_event(&w, s, sy_now_ms(), event_id, err) != SY_OK || sy_db_commit(db, err) != SY_OK)
-        goto fail;
-    sy_room_cache_put_state(w.room_id, w.state_group, w.state);
-    sy_notify_room(w.room_id);
-    /* An invite (or any membership change) is news to its target even outside the room. */
-    if (strcmp(s->type, "m.room.member") == 0 && s->state_key != NULL)
-        sy_notify_user(s->state_key);
-    return SY_OK;
-fail:
-    sy_db_rollback(db);
-    return err->code;
 }
 
 /* m.room.create content: the caller's extras, the version, and the creator before v11. */
@@ -241,7 +206,7 @@ create_content(struct sy_arena *a, const struct sy_room_version *v, const struct
 
 /* The creator's join carries their profile, as every join does. */
 static struct json_object *
-join_content(struct writer *w, const char *user_id)
+join_content(struct sy_room_writer *w, const char *user_id)
 {
     struct json_object *o = sy_json_new_object(w->a);
     struct sy_error ignored = {0};
@@ -258,10 +223,10 @@ join_content(struct writer *w, const char *user_id)
 }
 
 static int
-write_create(struct writer *w, const struct sy_room_create *c, struct sy_error *err)
+write_create(struct sy_room_writer *w, const struct sy_room_create *c, struct sy_error *err)
 {
     struct sy_room_send s = {.sender = c->creator, .type = "m.room.create", .state_key = ""};
-    const char *event_id;
+    const struct sy_event *ev;
     struct sy_event *draft;
     /* One timestamp for the draft and the real event: a v12 room ID is their hash. */
     int64_t ts = sy_now_ms();
@@ -279,17 +244,17 @@ write_create(struct writer *w, const struct sy_room_create *c, struct sy_error *
     s.room_id = w->room_id;
     if (sy_db_room_insert(w->db, w->room_id, w->v->id, c->creator, sy_now_ms(), err) != SY_OK)
         return err->code;
-    return write_event(w, &s, ts, &event_id, err);
+    return sy_room_writer_write(w, &s, ts, 0, &ev, err);
 }
 
 int
 sy_room_create(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
                const struct sy_room_create *c, const char **room_id, struct sy_error *err)
 {
-    struct writer w = {.db = db, .a = a, .node = node, .depth = 1};
+    struct sy_room_writer w = {.db = db, .a = a, .node = node, .depth = 1};
+    const struct sy_event *ev;
     const char *version = c->version ? c->version : node->cfg->default_room_version;
     struct sy_room_send join = {.sender = c->creator, .type = "m.room.member"};
-    const char *event_id;
 
     w.v = sy_room_version_get(version);
     if (w.v == NULL)
@@ -303,7 +268,7 @@ sy_room_create(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
     join.room_id = w.room_id;
     join.state_key = c->creator;
     join.content = join_content(&w, c->creator);
-    if (write_event(&w, &join, sy_now_ms(), &event_id, err) != SY_OK)
+    if (sy_room_writer_write(&w, &join, sy_now_ms(), 0, &ev, err) != SY_OK)
         goto fail;
     for (size_t i = 0; i < c->n_events; i++) {
         struct sy_room_send s = {
@@ -314,8 +279,8 @@ sy_room_create(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
             .content = c->events[i].content,
         };
 
-        if (check_send(&s, err) != SY_OK ||
-            write_event(&w, &s, sy_now_ms(), &event_id, err) != SY_OK)
+        if (sy_room_send_check(&s, err) != SY_OK ||
+            sy_room_writer_write(&w, &s, sy_now_ms(), 0, &ev, err) != SY_OK)
             goto fail;
     }
     if (sy_db_commit(db, err) != SY_OK)

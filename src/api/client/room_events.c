@@ -63,21 +63,55 @@ check_txn_or_reply(struct sy_req *req, const char *txn_id)
     return SY_OK;
 }
 
-/* Send s and answer {"event_id"}. */
+/* Longer than any batch should take; the writer still answers a retry of the same txn ID. */
+#define SEND_WAIT_MS 60000
+
 static void
-send_and_reply(struct sy_req *req, const struct sy_room_send *s)
+wake_sender(void *req)
+{
+    sy_req_wake(req);
+}
+
+/* The writer has written our event (or we gave up waiting): answer {"event_id"}. */
+static void
+on_written(struct sy_req *req, int timed_out)
 {
     struct sy_error err = {0};
     struct json_object *resp;
     const char *event_id;
 
-    if (sy_room_send_event(req->db, req->arena, req->node, s, &event_id, &err) != SY_OK) {
+    (void)timed_out;
+    if (req->park_arg == NULL) {
+        sy_reply_error(req, 500, "M_UNKNOWN", "the event writer is not running");
+        return;
+    }
+    if (sy_room_send_job_result(req->park_arg, req->arena, &event_id, &err) != SY_OK) {
         sy_reply_sy_error(req, &err);
         return;
     }
     resp = sy_json_new_object(req->arena);
     json_object_object_add(resp, "event_id", json_object_new_string(event_id));
     sy_reply_json(req, 200, resp);
+}
+
+/*
+ * Send s through the group-commit writer and answer {"event_id"} once it
+ * is committed.  The request parks meanwhile (its worker serves others);
+ * it parks before the job is queued, so the writer cannot wake it first.
+ */
+static void
+send_and_reply(struct sy_req *req, const struct sy_room_send *s)
+{
+    struct sy_error err = {0};
+
+    if (sy_room_send_validate(s, &err) != SY_OK) {
+        sy_reply_sy_error(req, &err);
+        return;
+    }
+    sy_req_park(req, SEND_WAIT_MS, on_written);
+    req->park_arg = sy_room_send_submit(s, req->arena, wake_sender, req, &err);
+    if (req->park_arg == NULL)
+        sy_req_wake(req);
 }
 
 /* PUT /rooms/{roomId}/send/{eventType}/{txnId} */

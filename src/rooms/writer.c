@@ -1,0 +1,302 @@
+/*
+ * rooms/writer.c -- the group-commit writer: one thread with its own
+ * database connection takes every queued send and writes them as one
+ * batch (rooms/batch.c), so sends that arrive together share one commit.
+ *
+ * A job is shared by the writer and its submitter and freed by whichever
+ * lets go last (refs, under 'lock').  Its inputs are deep copies: the
+ * submitter's request may be gone before the writer gets to it.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "db/db.h"
+#include "node.h"
+#include "rooms/batch.h"
+#include "rooms/room.h"
+#include "rooms/room_writer.h"
+#include "util/arena.h"
+#include "util/err.h"
+#include "util/log.h"
+
+/* A bound on one transaction's size; the queue behind it waits for the next. */
+#define BATCH_MAX 256
+
+struct job_done {
+    void (*fn)(void *);
+    void *arg;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queued_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
+static struct sy_send_job *head, **tail = &head;
+static int running, stopping;
+static pthread_t thread;
+static struct sy_db *writer_db;
+static const struct sy_node *writer_node;
+
+/* Job completion callbacks live beside the job, not in it: batch.h stays free of them. */
+struct job_box {
+    struct sy_send_job job;
+    struct job_done done;
+};
+
+static void
+put_json(void *o)
+{
+    json_object_put(o);
+}
+
+static const char *
+dup_or_null(struct sy_arena *a, const char *s)
+{
+    return s != NULL ? sy_arena_strdup(a, s) : NULL;
+}
+
+static struct job_box *
+job_new(const struct sy_room_send *s)
+{
+    struct job_box *box = calloc(1, sizeof(*box));
+    struct sy_send_job *j;
+
+    if (box == NULL)
+        abort();
+    j = &box->job;
+    j->a = sy_arena_new();
+    j->refs = 2; /* the writer and the submitter */
+    j->s.room_id = sy_arena_strdup(j->a, s->room_id);
+    j->s.sender = sy_arena_strdup(j->a, s->sender);
+    j->s.type = sy_arena_strdup(j->a, s->type);
+    j->s.state_key = dup_or_null(j->a, s->state_key);
+    j->s.redacts = dup_or_null(j->a, s->redacts);
+    j->s.txn_device_id = dup_or_null(j->a, s->txn_device_id);
+    j->s.txn_id = dup_or_null(j->a, s->txn_id);
+    if (s->content != NULL && json_object_deep_copy(s->content, &j->s.content, NULL) == 0)
+        sy_arena_on_free(j->a, put_json, j->s.content);
+    else
+        j->s.content = NULL;
+    return box;
+}
+
+/* Under 'lock'. */
+static void
+job_release(struct sy_send_job *j)
+{
+    if (--j->refs > 0)
+        return;
+    sy_arena_free(j->a);
+    free((struct job_box *)j); /* job is the box's first member */
+}
+
+static void
+write_jobs(struct sy_send_job **jobs, size_t n)
+{
+    struct sy_error err = {0};
+
+    if (sy_room_batch_write(writer_db, writer_node, jobs, n, &err) == SY_OK)
+        return;
+    sy_log(SY_LOG_WARN, "a batch of %zu sends failed (%s); writing them one at a time", n,
+           err.msg);
+    for (size_t i = 0; i < n; i++) {
+        struct sy_error one = {0};
+
+        if (sy_room_batch_write(writer_db, writer_node, &jobs[i], 1, &one) != SY_OK) {
+            jobs[i]->rc = one.code;
+            jobs[i]->err = one;
+            jobs[i]->event_id = NULL;
+        }
+    }
+}
+
+static void
+complete(struct sy_send_job **jobs, size_t n)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n; i++) {
+        struct job_box *box = (struct job_box *)jobs[i];
+
+        jobs[i]->done = 1;
+        if (box->done.fn != NULL)
+            box->done.fn(box->done.arg);
+        box->done.fn = NULL;
+        job_release(jobs[i]);
+    }
+    pthread_cond_broadcast(&done_cv);
+    pthread_mutex_unlock(&lock);
+}
+
+/* Up to BATCH_MAX queued jobs, or 0 when stopping with nothing queued. */
+static size_t
+take(struct sy_send_job **jobs)
+{
+    size_t n = 0;
+
+    pthread_mutex_lock(&lock);
+    while (head == NULL && !stopping)
+        pthread_cond_wait(&queued_cv, &lock);
+    while (head != NULL && n < BATCH_MAX) {
+        jobs[n++] = head;
+        head = head->next;
+    }
+    if (head == NULL)
+        tail = &head;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+static void *
+writer_main(void *arg)
+{
+    static struct sy_send_job *jobs[BATCH_MAX];
+    size_t n;
+
+    (void)arg;
+    while ((n = take(jobs)) > 0) {
+        write_jobs(jobs, n);
+        complete(jobs, n);
+    }
+    return NULL;
+}
+
+int
+sy_room_writer_start(const struct sy_node *node, struct sy_error *err)
+{
+    if (sy_db_connect(node->dsn, 1, &writer_db, err) != SY_OK)
+        return err->code;
+    writer_node = node;
+    stopping = 0;
+    if (pthread_create(&thread, NULL, writer_main, NULL) != 0) {
+        sy_db_close(writer_db);
+        writer_db = NULL;
+        return sy_err_internal(err, "cannot start the writer thread");
+    }
+    running = 1;
+    return SY_OK;
+}
+
+void
+sy_room_writer_stop(void)
+{
+    if (!running)
+        return;
+    pthread_mutex_lock(&lock);
+    stopping = 1;
+    pthread_cond_signal(&queued_cv);
+    pthread_mutex_unlock(&lock);
+    pthread_join(thread, NULL);
+    sy_db_close(writer_db);
+    writer_db = NULL;
+    running = 0;
+}
+
+static void
+enqueue(struct sy_send_job *j)
+{
+    pthread_mutex_lock(&lock);
+    j->next = NULL;
+    *tail = j;
+    tail = &j->next;
+    pthread_cond_signal(&queued_cv);
+    pthread_mutex_unlock(&lock);
+}
+
+/* The outcome into the caller's arena; under 'lock', job done. */
+static int
+job_result(struct sy_send_job *j, struct sy_arena *a, const char **event_id, struct sy_error *err)
+{
+    if (j->rc != SY_OK) {
+        *err = j->err;
+        return j->rc;
+    }
+    *event_id = sy_arena_strdup(a, j->event_id);
+    return SY_OK;
+}
+
+int
+sy_room_send_event(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
+                   const struct sy_room_send *s, const char **event_id, struct sy_error *err)
+{
+    struct job_box *box;
+    int rc;
+
+    if (sy_room_send_check(s, err) != SY_OK)
+        return err->code;
+    box = job_new(s);
+    if (!running) { /* no writer thread (a tool, a test): the caller's connection */
+        struct sy_send_job *j = &box->job;
+
+        j->refs = 1;
+        if (sy_room_batch_write(db, node, &j, 1, err) != SY_OK)
+            rc = err->code;
+        else
+            rc = job_result(j, a, event_id, err);
+        job_release(j);
+        return rc;
+    }
+    enqueue(&box->job);
+    pthread_mutex_lock(&lock);
+    while (!box->job.done)
+        pthread_cond_wait(&done_cv, &lock);
+    rc = job_result(&box->job, a, event_id, err);
+    job_release(&box->job);
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
+/* The owner's arena is going: no callback after this, and its reference goes. */
+static void
+job_detach(void *arg)
+{
+    struct job_box *box = arg;
+
+    pthread_mutex_lock(&lock);
+    box->done.fn = NULL;
+    job_release(&box->job);
+    pthread_mutex_unlock(&lock);
+}
+
+int
+sy_room_send_validate(const struct sy_room_send *s, struct sy_error *err)
+{
+    return sy_room_send_check(s, err);
+}
+
+struct sy_send_job *
+sy_room_send_submit(const struct sy_room_send *s, struct sy_arena *owner, void (*done)(void *),
+                    void *arg, struct sy_error *err)
+{
+    struct job_box *box;
+
+    if (!running) {
+        sy_err_internal(err, "the writer is not running");
+        return NULL;
+    }
+    if (sy_room_send_check(s, err) != SY_OK)
+        return NULL;
+    box = job_new(s);
+    box->done.fn = done;
+    box->done.arg = arg;
+    sy_arena_on_free(owner, job_detach, box);
+    enqueue(&box->job);
+    return &box->job;
+}
+
+int
+sy_room_send_job_result(struct sy_send_job *j, struct sy_arena *a, const char **event_id,
+                        struct sy_error *err)
+{
+    int rc;
+
+    pthread_mutex_lock(&lock);
+    if (!j->done)
+        rc = sy_error_set(err, SY_EINTERNAL, 503, "M_UNKNOWN",
+                          "the event is not written yet; retry with the same transaction ID");
+    else
+        rc = job_result(j, a, event_id, err);
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
