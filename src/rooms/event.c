@@ -622,3 +622,26 @@ sy_event_build(struct sy_arena *a, const struct sy_room_version *v,
         return rc;
     return sy_event_parse(a, v, o, out, err);
 }
+
+int
+sy_event_build_draft(struct sy_arena *a, const struct sy_room_version *v,
+                     const struct sy_event_fields *f, struct sy_event **out, struct sy_error *err)
+{
+    struct json_object *o = NULL;
+    struct sy_event *ev;
+    int rc;
+
+    /* parse_fields wants "hashes" as a received event has it; the signature it can do without. */
+    if ((rc = build_json(a, v, f, &o, err)) != SY_OK ||
+        (rc = sy_event_add_content_hash(o, err)) != SY_OK)
+        return rc;
+    ev = sy_arena_alloc(a, sizeof(*ev));
+    memset(ev, 0, sizeof(*ev));
+    ev->json = o;
+    ev->version = v;
+    if ((rc = parse_fields(a, o, ev, err)) != SY_OK ||
+        (rc = parse_version_fields(o, ev, err)) != SY_OK)
+        return rc;
+    *out = ev;
+    return SY_OK;
+}

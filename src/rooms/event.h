@@ -171,6 +171,14 @@ int sy_event_build(struct sy_arena *a, const struct sy_room_version *v,
                    const struct sy_signing_key *k, struct sy_event **out, struct sy_error *err);
 
 /*
+ * A draft of the same event for choosing its auth events: the fields
+ * parsed, no signature, no reference hash, no event ID.  Never stored or sent.
+ */
+int sy_event_build_draft(struct sy_arena *a, const struct sy_room_version *v,
+                         const struct sy_event_fields *f, struct sy_event **out,
+                         struct sy_error *err);
+
+/*
  * The canonical JSON of the whole event (what is stored and sent), in
  * 'a' and NUL-terminated; *len excludes the NUL.  0, SY_EINVAL or
  * SY_ETOOBIG (over SY_EVENT_MAX_BYTES).

@@ -30,9 +30,10 @@
 #include "util/rand.h"
 #include "util/time.h"
 
+/* The event s would make now; a draft (no hashes, no signature) when 'draft'. */
 static int
 build(struct sy_room_writer *w, const struct sy_room_send *s, int64_t ts, const char *const *auth,
-      size_t n_auth, struct sy_event **ev, struct sy_error *err)
+      size_t n_auth, int draft, struct sy_event **ev, struct sy_error *err)
 {
     struct sy_event_fields f = {
         /* A v12 create event has no room ID: the room ID is made from it. */
@@ -52,6 +53,8 @@ build(struct sy_room_writer *w, const struct sy_room_send *s, int64_t ts, const 
         .redacts = s->redacts,
     };
 
+    if (draft)
+        return sy_event_build_draft(w->a, w->v, &f, ev, err);
     return sy_event_build(w->a, w->v, &f, w->node->cfg->server_name, w->node->key, ev, err);
 }
 
@@ -95,12 +98,12 @@ sy_room_writer_prepare(struct sy_room_writer *w, const struct sy_room_send *s, i
     const char *auth[SY_AUTH_MAX_KEYS];
     size_t n = 0;
 
-    if (build(w, s, ts, NULL, 0, ev, err) != SY_OK ||
+    if (build(w, s, ts, NULL, 0, 1, ev, err) != SY_OK ||
         sy_auth_select(*ev, &as, sel, &n, err) != SY_OK)
         return err->code;
     for (size_t i = 0; i < n; i++)
         auth[i] = sel[i]->event_id;
-    if (build(w, s, ts, auth, n, ev, err) != SY_OK)
+    if (build(w, s, ts, auth, n, 0, ev, err) != SY_OK)
         return err->code;
     return sy_auth_check(*ev, &as, err);
 }
@@ -234,7 +237,7 @@ write_create(struct sy_room_writer *w, const struct sy_room_create *c, struct sy
     s.content = create_content(w->a, w->v, c);
     /* The room ID comes first: random, or (v12) the create event's own hash. */
     if (w->v->room_id_is_create_hash) {
-        if (build(w, &s, ts, NULL, 0, &draft, err) != SY_OK)
+        if (build(w, &s, ts, NULL, 0, 0, &draft, err) != SY_OK)
             return err->code;
         w->room_id = draft->room_id;
     } else {

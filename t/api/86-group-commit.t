@@ -1,0 +1,187 @@
+#!/usr/bin/perl
+# 86-group-commit.t -- sends that arrive together are written by the
+# group-commit writer in one transaction (rooms/writer.c, rooms/batch.c).
+# Whatever shares a batch: every 200 is stored, each room's graph stays one
+# chain in stream order, transaction IDs stay idempotent, a forbidden send
+# fails alone, push counts count every event, and state sent between
+# messages applies to the messages after it.
+use strict;
+use warnings;
+use POSIX ();
+use Test::More;
+use SyncroTest;
+use SyncroTest::Util qw(errcode_is enc sync);
+
+my $node = SyncroTest::Node->new;
+my $C = '/_matrix/client/v3';
+my ($st, $b);
+
+sub sql {
+    my ($q) = @_;
+    my ($rc, $out) = $node->pg->psql($q);
+    die "psql failed: $out" if $rc != 0;
+    chomp $out;
+    return $out;
+}
+
+sub sqlq { my ($s) = @_; $s =~ s/'/''/g; return "'$s'" }
+
+sub send_msg {
+    my ($u, $room, $txn, $content, $type) = @_;
+    return $node->put("$C/rooms/" . enc($room) . '/send/' . enc($type // 'm.room.message')
+        . '/' . enc($txn), $content // { msgtype => 'm.text', body => $txn },
+        token => $u->{access_token});
+}
+
+# Run $n children at once; each runs $code->($i) and reports one line; the lines in order.
+sub in_parallel {
+    my ($n, $code) = @_;
+    my @kids;
+    for my $i (0 .. $n - 1) {
+        pipe(my $rd, my $wr) or die "pipe: $!";
+        my $pid = fork // die "fork: $!";
+        if ($pid == 0) {
+            close $rd;
+            print $wr join("\n", $code->($i)), "\n";
+            close $wr;
+            POSIX::_exit(0);
+        }
+        close $wr;
+        push @kids, [ $pid, $rd ];
+    }
+    my @out;
+    for my $k (@kids) {
+        my $fh = $k->[1];
+        push @out, [ map { chomp; $_ } <$fh> ];
+        waitpid $k->[0], 0;
+    }
+    return @out;
+}
+
+my @users = map { $node->register_user("u$_", "pw-u$_") } 0 .. 7;
+my $owner = $users[0];
+($st, $b) = $node->post("$C/createRoom", { preset => 'public_chat' }, token => $owner->{access_token});
+is($st, 200, 'createRoom: 200') or diag explain $b;
+my $room = $b->{room_id};
+for my $u (@users[1 .. 7]) {
+    ($st) = $node->post("$C/join/" . enc($room), {}, token => $u->{access_token});
+    is($st, 200, "$u->{user_id} joins");
+}
+my @own = map {
+    my (undef, $r) = $node->post("$C/createRoom", {}, token => $_->{access_token});
+    $r->{room_id};
+} @users;
+
+# --- many senders at once, shared room and own rooms -------------------------------------
+my $per = 15;
+my @res = in_parallel(8, sub {
+    my ($i) = @_;
+    my @lines;
+    for my $k (1 .. $per) {
+        for my $target ($room, $own[$i]) {
+            my $txn = "p$i-$k-" . ($target eq $room ? 's' : 'o');
+            my ($s, $r) = send_msg($users[$i], $target, $txn);
+            push @lines, "$s $txn " . ($r->{event_id} // '-');
+        }
+    }
+    return @lines;
+});
+my (%ids, $bad);
+for my $lines (@res) {
+    for (@$lines) {
+        my ($s, $txn, $id) = split ' ';
+        $bad++ if $s != 200;
+        $ids{$id}++;
+    }
+}
+my $sent = 8 * $per * 2;
+ok(!$bad, "$sent concurrent sends: all 200");
+is(scalar(keys %ids), $sent, '... each got its own event ID');
+my $list = join ',', map { sqlq($_) } keys %ids;
+is(sql("SELECT count(*) FROM events WHERE event_id IN ($list)"), $sent, '... all are stored');
+
+# Each room's events form one chain: every event's only prev_event is the one before it in
+# stream order, depths go up by one, one forward extremity (the newest).
+for my $r ($room, @own) {
+    my $broken = sql(<<"SQL");
+SELECT count(*) FROM (
+  SELECT e.event_id, e.depth, lag(e.event_id) OVER w AS before, lag(e.depth) OVER w AS before_depth
+  FROM events e WHERE e.room_id = ${\ sqlq($r)} WINDOW w AS (ORDER BY e.stream_ordering)) x
+WHERE before IS NOT NULL AND (depth <> before_depth + 1
+  OR (SELECT array_agg(prev_event_id) FROM event_edges WHERE event_id = x.event_id) <> ARRAY[before])
+SQL
+    is($broken, 0, "room $r: one chain in stream order");
+    is(sql("SELECT count(*) FROM forward_extremities WHERE room_id = ${\ sqlq($r)}"), 1,
+        "room $r: one forward extremity");
+    is(sql("SELECT f.event_id = (SELECT event_id FROM events WHERE room_id = f.room_id "
+        . "ORDER BY stream_ordering DESC LIMIT 1) FROM forward_extremities f "
+        . "WHERE f.room_id = ${\ sqlq($r)}"), 't', "room $r: the extremity is the newest event");
+}
+
+# Everyone else's messages in the shared room count as unread for each member.
+my (undef, $s) = sync($node, $users[1]);
+is($s->{rooms}{join}{$room}{unread_notifications}{notification_count}, 7 * $per,
+    'push counts: each of the others\' messages counts once');
+
+# --- the same transaction ID from two connections at once: one event --------------------
+@res = in_parallel(4, sub { my (undef, $r) = send_msg($owner, $room, 'same-txn'); $r->{event_id} // '-' });
+my %same = map { $_->[0] => 1 } @res;
+is(scalar(keys %same), 1, 'one txn ID sent four times at once: one event ID');
+is(sql("SELECT count(*) FROM events WHERE txn_id = 'same-txn'"), 1, '... stored once');
+
+# --- a forbidden send among allowed ones fails alone ------------------------------------
+my $outsider = $node->register_user('outsider', 'pw-out');
+@res = in_parallel(6, sub {
+    my ($i) = @_;
+    my $u = $i == 3 ? $outsider : $users[$i];
+    my ($s, $r) = send_msg($u, $room, "mix-$i");
+    return "$s " . ($r->{errcode} // '-');
+});
+for my $i (0 .. 5) {
+    my ($s, $e) = split ' ', $res[$i][0];
+    if ($i == 3) {
+        is("$s $e", '403 M_FORBIDDEN', 'the outsider\'s send in the same burst: 403 M_FORBIDDEN');
+    } else {
+        is($s, 200, "member ${i}'s send in the same burst: 200");
+    }
+}
+is(sql("SELECT count(*) FROM events WHERE txn_id = 'mix-3'"), 0, '... the forbidden event is not stored');
+
+# --- state between messages applies to what follows -------------------------------------
+# The owner raises events_default to 50 while the others keep sending: every message
+# accepted after the power-levels event (in stream order) comes from the owner.
+my (undef, $pl) = $node->get("$C/rooms/" . enc($room) . '/state/m.room.power_levels',
+    token => $owner->{access_token});
+$pl->{events_default} = 50;
+@res = in_parallel(5, sub {
+    my ($i) = @_;
+    if ($i == 0) {
+        select(undef, undef, undef, 0.05);
+        my ($s) = $node->put("$C/rooms/" . enc($room) . '/state/m.room.power_levels', $pl,
+            token => $owner->{access_token});
+        return "pl $s";
+    }
+    my @l;
+    for my $k (1 .. 10) {
+        my ($s, $r) = send_msg($users[$i], $room, "race-$i-$k");
+        push @l, "$s " . ($r->{errcode} // '-');
+    }
+    return @l;
+});
+is($res[0][0], 'pl 200', 'power levels raised during a burst: 200');
+my $late = sql(<<"SQL");
+SELECT count(*) FROM events e WHERE e.room_id = ${\ sqlq($room)} AND e.type = 'm.room.message'
+  AND e.sender <> ${\ sqlq($owner->{user_id})}
+  AND e.stream_ordering > (SELECT max(stream_ordering) FROM events
+    WHERE room_id = ${\ sqlq($room)} AND type = 'm.room.power_levels')
+SQL
+is($late, 0, 'no message from a user below events_default is stored after the change');
+my ($ok200, $forbidden) = (0, 0);
+for my $i (1 .. 4) {
+    for (@{ $res[$i] }) { /^200 / ? $ok200++ : /^403 M_FORBIDDEN/ ? $forbidden++ : () }
+}
+is($ok200 + $forbidden, 40, 'every racing send got 200 or 403 M_FORBIDDEN');
+ok($forbidden > 0, 'sends after the change were refused');
+
+is($node->stop, 0, 'clean exit');
+done_testing;
