@@ -2,6 +2,7 @@
  * push/counts.c -- evaluate each new event for the room's local members
  * and keep the rows that give unread counts and /notifications.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,8 @@
 #include "rooms/event.h"
 #include "rooms/state.h"
 #include "util/arena.h"
+#include "util/buf.h"
+#include "util/lru.h"
 #include "util/err.h"
 #include "util/time.h"
 
@@ -63,17 +66,87 @@ cmp_default(const void *x, const void *y)
         (count) = hi_ - lo_;                                                                       \
     } while (0)
 
-/* Joined members from the state after the event: who is counted, who is evaluated. */
-static int
-gather_targets(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
-               struct sy_room_state *st, struct target **out, size_t *n_out, int64_t *member_count,
-               struct sy_error *err)
+/* The room's joined members: all of them counted, the local ones evaluated. */
+struct members {
+    struct target *local;
+    size_t n_local;
+    int64_t count;
+};
+
+/*
+ * Members per (room, state group): a state group never changes, so
+ * neither do its members.  Sends in a busy room reuse them instead of a
+ * query per event.  Blob: count NUL, then per local member: user NUL,
+ * 'd' displayname NUL or '-' NUL.
+ */
+#define MEMBERS_CACHE_BYTES (8u << 20)
+static struct sy_lru *members_cache;
+static pthread_once_t members_once = PTHREAD_ONCE_INIT;
+
+static void
+members_cache_init(void)
 {
-    size_t iter = 0, n_ids = 0, cap = 16, n_members, n = 0;
+    members_cache = sy_lru_new(MEMBERS_CACHE_BYTES);
+}
+
+static const char *
+members_key(struct sy_arena *a, const char *room_id, int64_t group)
+{
+    return sy_arena_printf(a, "%s|%lld", room_id, (long long)group);
+}
+
+static void
+members_put(struct sy_arena *a, const char *key, const struct members *m)
+{
+    struct sy_buf b;
+
+    sy_buf_init(&b, 0);
+    sy_buf_puts(&b, sy_arena_printf(a, "%lld", (long long)m->count));
+    sy_buf_putc(&b, '\0');
+    for (size_t i = 0; i < m->n_local; i++) {
+        sy_buf_puts(&b, m->local[i].user_id);
+        sy_buf_putc(&b, '\0');
+        sy_buf_putc(&b, m->local[i].displayname != NULL ? 'd' : '-');
+        if (m->local[i].displayname != NULL)
+            sy_buf_puts(&b, m->local[i].displayname);
+        sy_buf_putc(&b, '\0');
+    }
+    sy_lru_put(members_cache, key, b.data, b.len);
+    sy_buf_free(&b);
+}
+
+static int
+members_get(struct sy_arena *a, const char *key, struct members *m)
+{
+    size_t len, n = 0;
+    const char *blob = sy_lru_get(members_cache, key, a, &len), *p, *end;
+
+    if (blob == NULL)
+        return 0;
+    end = blob + len;
+    m->count = strtoll(blob, NULL, 10);
+    for (p = blob + strlen(blob) + 1; p < end; p += strlen(p) + 1)
+        n++;
+    m->local = sy_arena_alloc(a, sizeof(*m->local) * (n / 2 + 1));
+    m->n_local = 0;
+    for (p = blob + strlen(blob) + 1; p < end;) {
+        struct target *t = &m->local[m->n_local++];
+
+        t->user_id = p;
+        p += strlen(p) + 1;
+        t->displayname = p[0] == 'd' ? p + 1 : NULL;
+        p += strlen(p) + 1;
+    }
+    return 1;
+}
+
+static int
+load_members(struct sy_db *db, struct sy_arena *a, struct sy_room_state *st, struct members *m,
+             struct sy_error *err)
+{
+    size_t iter = 0, n_ids = 0, cap = 16, n_rows;
     const char *type, *key, *event_id, **ids = sy_arena_alloc(a, sizeof(*ids) * cap);
-    struct sy_db_push_member *members;
-    struct target *t;
-    const char *invitee = NULL;
+    struct sy_db_push_member *rows;
 
     while (sy_room_state_next(st, &iter, &type, &key, &event_id)) {
         if (strcmp(type, "m.room.member") != 0)
@@ -86,25 +159,69 @@ gather_targets(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
         }
         ids[n_ids++] = event_id;
     }
-    if (sy_db_push_joined_members(db, a, ids, n_ids, &members, &n_members, err) != SY_OK)
+    if (sy_db_push_joined_members(db, a, ids, n_ids, &rows, &n_rows, err) != SY_OK)
         return err->code;
-    *member_count = (int64_t)n_members;
+    m->count = (int64_t)n_rows;
+    m->local = sy_arena_alloc(a, sizeof(*m->local) * (n_rows + 1));
+    m->n_local = 0;
+    for (size_t i = 0; i < n_rows; i++) {
+        if (!rows[i].is_local)
+            continue;
+        m->local[m->n_local].user_id = rows[i].user_id;
+        m->local[m->n_local++].displayname = rows[i].displayname;
+    }
+    return SY_OK;
+}
 
+/* The members of state group 'group' (0: not cached) of the event's room. */
+static int
+members_of(struct sy_db *db, struct sy_arena *a, const char *room_id, int64_t group,
+           struct sy_room_state *st, struct members *m, struct sy_error *err)
+{
+    const char *key;
+
+    if (group == 0)
+        return load_members(db, a, st, m, err);
+    pthread_once(&members_once, members_cache_init);
+    key = members_key(a, room_id, group);
+    if (members_get(a, key, m))
+        return SY_OK;
+    if (load_members(db, a, st, m, err) != SY_OK)
+        return err->code;
+    members_put(a, key, m);
+    return SY_OK;
+}
+
+/*
+ * Who is evaluated for ev: the local joined members in the state after
+ * it (state group 'group'), and a local user it invites.  The sender is
+ * among them; evaluation skips them.
+ */
+static int
+gather_targets(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
+               struct sy_room_state *st, int64_t group, struct target **out, size_t *n_out,
+               int64_t *member_count, struct sy_error *err)
+{
+    struct members m;
+    struct target *t;
+    const char *invitee = NULL;
+    size_t n;
+
+    if (members_of(db, a, ev->room_id, group, st, &m, err) != SY_OK)
+        return err->code;
+    *member_count = m.count;
     /* An invite notifies the invited local user, who is not joined yet. */
     if (ev->state_key != NULL && strcmp(ev->type, "m.room.member") == 0) {
-        const char *m = sy_json_get_str(ev->content, "membership");
+        const char *ms = sy_json_get_str(ev->content, "membership");
 
-        if (m != NULL && strcmp(m, "invite") == 0 && strcmp(ev->state_key, ev->sender) != 0)
+        if (ms != NULL && strcmp(ms, "invite") == 0 && strcmp(ev->state_key, ev->sender) != 0)
             invitee = ev->state_key;
     }
-    t = sy_arena_alloc(a, sizeof(*t) * (n_members + 1));
-    for (size_t i = 0; i < n_members; i++) {
-        if (!members[i].is_local)
-            continue;
-        if (invitee != NULL && strcmp(members[i].user_id, invitee) == 0)
+    t = sy_arena_alloc(a, sizeof(*t) * (m.n_local + 1));
+    for (n = 0; n < m.n_local; n++) {
+        t[n] = m.local[n];
+        if (invitee != NULL && strcmp(t[n].user_id, invitee) == 0)
             invitee = NULL;
-        t[n].user_id = members[i].user_id;
-        t[n++].displayname = members[i].displayname;
     }
     if (invitee != NULL) {
         struct sy_user u;
@@ -139,7 +256,7 @@ struct sy_push_room {
 
 int
 sy_push_room_load(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
-                  struct sy_room_state *state_after, struct sy_push_room **out,
+                  struct sy_room_state *state_after, int64_t group, struct sy_push_room **out,
                   struct sy_error *err)
 {
     struct sy_push_room *pr = sy_arena_alloc(a, sizeof(*pr));
@@ -149,11 +266,15 @@ sy_push_room_load(struct sy_db *db, struct sy_arena *a, const struct sy_event *e
     *out = pr;
     if (ev->room_id == NULL) /* a v12 create event: nobody else is in the room yet */
         return SY_OK;
-    if (gather_targets(db, a, ev, state_after, &pr->targets, &pr->n_targets, &pr->member_count,
-                       err) != SY_OK)
+    if (gather_targets(db, a, ev, state_after, group, &pr->targets, &pr->n_targets,
+                       &pr->member_count, err) != SY_OK)
         return err->code;
-    if (pr->n_targets == 0)
+    /* Alone in the room: nobody to notify, whoever of them sends. */
+    if (pr->n_targets == 0 ||
+        (pr->n_targets == 1 && strcmp(pr->targets[0].user_id, ev->sender) == 0)) {
+        pr->n_targets = 0;
         return SY_OK;
+    }
     users = sy_arena_alloc(a, sizeof(*users) * pr->n_targets);
     for (size_t i = 0; i < pr->n_targets; i++)
         users[i] = pr->targets[i].user_id;
@@ -238,12 +359,13 @@ sy_push_rows_flush(struct sy_db *db, struct sy_arena *a, struct sy_push_rows *ro
 
 int
 sy_push_on_event(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
-                 struct sy_room_state *state_after, int64_t stream, struct sy_error *err)
+                 struct sy_room_state *state_after, int64_t group, int64_t stream,
+                 struct sy_error *err)
 {
     struct sy_push_rows rows = {0};
     struct sy_push_room *pr;
 
-    if (sy_push_room_load(db, a, ev, state_after, &pr, err) != SY_OK)
+    if (sy_push_room_load(db, a, ev, state_after, group, &pr, err) != SY_OK)
         return err->code;
     sy_push_room_eval(pr, a, ev, state_after, stream, &rows);
     return sy_push_rows_flush(db, a, &rows, err);

@@ -25,12 +25,14 @@ struct sy_room_state;
 
 /*
  * Evaluate 'ev' (just inserted at stream position 'stream') against the
- * push rules of the room's local members, given the room state after it,
- * and store the outcomes.  Runs inside the caller's transaction; 0 or
+ * push rules of the room's local members, given the room state after it
+ * (state group 'group', or 0 when it has none: members are cached per
+ * group), and store the outcomes.  Runs inside the caller's transaction; 0 or
  * SY_EDB.
  */
 int sy_push_on_event(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
-                     struct sy_room_state *state_after, int64_t stream, struct sy_error *err);
+                     struct sy_room_state *state_after, int64_t group, int64_t stream,
+                     struct sy_error *err);
 
 /*
  * The same in parts, for a writer that stores many events at once: load
@@ -45,7 +47,7 @@ struct sy_push_rows {
     size_t n, cap;
 };
 int sy_push_room_load(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
-                      struct sy_room_state *state_after, struct sy_push_room **out,
+                      struct sy_room_state *state_after, int64_t group, struct sy_push_room **out,
                       struct sy_error *err);
 void sy_push_room_eval(struct sy_push_room *pr, struct sy_arena *a, const struct sy_event *ev,
                        struct sy_room_state *state_after, int64_t stream,

@@ -206,7 +206,7 @@ write_plain(struct batch *b, struct sy_room_writer *w, size_t i, struct sy_error
     if (sy_room_writer_prepare(w, s, sy_now_ms(), &ev, &e) != SY_OK)
         return job_error(j, &e, fatal);
     if (w->push == NULL &&
-        sy_push_room_load(b->db, b->a, ev, w->state, &w->push, fatal) != SY_OK)
+        sy_push_room_load(b->db, b->a, ev, w->state, w->state_group, &w->push, fatal) != SY_OK)
         return fatal->code;
     p.ev = ev;
     p.state = w->state;

@@ -113,7 +113,7 @@ sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int6
         sy_db_event_insert(db, &row, ev->prev_events, ev->n_prev_events, ev->auth_events,
                            ev->n_auth_events, err) != SY_OK ||
         sy_relations_persist(db, ev, row.stream_ordering, err) != SY_OK ||
-        sy_push_on_event(db, a, ev, p->state, row.stream_ordering, err) != SY_OK ||
+        sy_push_on_event(db, a, ev, p->state, p->state_group, row.stream_ordering, err) != SY_OK ||
         sy_db_extremities_advance(db, ev->room_id, ev->event_id, ev->prev_events,
                                   ev->n_prev_events, err) != SY_OK)
         return err->code;
