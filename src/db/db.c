@@ -108,6 +108,10 @@ sy_db_exec(struct sy_db *db, const char *name, int n, const char *const *params,
         sy_error_set(err, SY_EDB, 503, "M_UNKNOWN", "database unavailable");
         return NULL;
     }
+    if (db->pipelining) {
+        sy_err_internal(err, "%s needs a result inside a write pipeline", name);
+        return NULL;
+    }
     res = PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
     st = PQresultStatus(res);
     /* A connection that died between requests: one retry outside a transaction. */
@@ -131,13 +135,26 @@ sy_db_exec(struct sy_db *db, const char *name, int n, const char *const *params,
     return NULL;
 }
 
+/* Queue one statement of a write pipeline. */
+static int
+pipeline_send(struct sy_db *db, const char *name, int n, const char *const *params,
+              struct sy_error *err)
+{
+    if (PQsendQueryPrepared(db->conn, name, n, params, NULL, NULL, 0) == 1)
+        return SY_OK;
+    sy_error_set(err, SY_EDB, 500, "M_UNKNOWN", "database error");
+    return sy_error_detail(err, "%s: %s", name, PQerrorMessage(db->conn));
+}
+
 int
 sy_db_run(struct sy_db *db, const char *name, int n, const char *const *params, long *rows,
           struct sy_error *err)
 {
-    PGresult *res = sy_db_exec(db, name, n, params, err);
+    PGresult *res;
 
-    if (res == NULL)
+    if (db->pipelining && rows == NULL)
+        return pipeline_send(db, name, n, params, err);
+    if ((res = sy_db_exec(db, name, n, params, err)) == NULL)
         return err->code;
     if (rows != NULL)
         *rows = sy_db_affected(res);
@@ -209,9 +226,79 @@ sy_db_commit(struct sy_db *db, struct sy_error *err)
     return rc;
 }
 
+int
+sy_db_pipeline_start(struct sy_db *db, struct sy_error *err)
+{
+    if (!db->in_tx || PQenterPipelineMode(db->conn) != 1)
+        return sy_err_internal(err, "cannot start a write pipeline");
+    db->pipelining = 1;
+    return SY_OK;
+}
+
+/* Every result up to the sync: the first error, if any, into err. */
+static int
+pipeline_results(struct sy_db *db, struct sy_error *err)
+{
+    int rc = SY_OK;
+
+    for (;;) {
+        PGresult *res = PQgetResult(db->conn);
+        ExecStatusType st;
+
+        if (res == NULL) {
+            if (PQstatus(db->conn) != CONNECTION_OK) {
+                sy_error_set(err, SY_EDB, 503, "M_UNKNOWN", "database unavailable");
+                return SY_EDB;
+            }
+            continue; /* the end of one statement's results */
+        }
+        st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            return rc;
+        }
+        if (st == PGRES_FATAL_ERROR && rc == SY_OK) {
+            sy_error_set(err, SY_EDB, 500, "M_UNKNOWN", "database error");
+            sy_error_detail(err, "pipeline: %s", PQresultErrorMessage(res));
+            rc = SY_EDB;
+        }
+        PQclear(res);
+    }
+}
+
+int
+sy_db_pipeline_commit(struct sy_db *db, struct sy_error *err)
+{
+    int rc = SY_OK;
+
+    if (PQsendQueryParams(db->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+        PQpipelineSync(db->conn) != 1) {
+        sy_error_set(err, SY_EDB, 500, "M_UNKNOWN", "database error");
+        sy_error_detail(err, "pipeline: %s", PQerrorMessage(db->conn));
+        rc = SY_EDB;
+    } else {
+        rc = pipeline_results(db, err);
+    }
+    PQexitPipelineMode(db->conn);
+    db->pipelining = 0;
+    /* A failed statement left COMMIT unexecuted: the transaction is still open (roll back). */
+    if (rc == SY_OK)
+        db->in_tx = 0;
+    return rc;
+}
+
 void
 sy_db_rollback(struct sy_db *db)
 {
+    if (db->pipelining) { /* an error before the queue was sent: drop it */
+        if (PQpipelineSync(db->conn) == 1) {
+            struct sy_error ignored = {0};
+
+            pipeline_results(db, &ignored);
+        }
+        PQexitPipelineMode(db->conn);
+        db->pipelining = 0;
+    }
     if (!db->in_tx)
         return;
     PGresult *res = PQexec(db->conn, "ROLLBACK");

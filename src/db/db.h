@@ -28,6 +28,17 @@ int sy_db_begin(struct sy_db *db, struct sy_error *err);
 int sy_db_commit(struct sy_db *db, struct sy_error *err);
 void sy_db_rollback(struct sy_db *db);
 
+/*
+ * Writes whose results nobody reads, sent in one round trip with the
+ * COMMIT: after sy_db_pipeline_start() (inside a transaction) every
+ * sy_db_run() without a row count only queues its statement;
+ * sy_db_pipeline_commit() sends the queue and COMMIT and reads every
+ * result: 0 when all of it committed, else the first error (roll back).
+ * Nothing that needs a result may run in between.
+ */
+int sy_db_pipeline_start(struct sy_db *db, struct sy_error *err);
+int sy_db_pipeline_commit(struct sy_db *db, struct sy_error *err);
+
 /* Apply every migration not yet applied (see db/migrate.c). */
 int sy_db_migrate(struct sy_db *db, int *applied, struct sy_error *err);
 

@@ -21,6 +21,7 @@ struct sy_db {
     PGconn *conn;
     int in_tx;
     int prepared; /* statements prepared (re-prepared after a reconnect) */
+    int pipelining; /* sy_db_run only queues: see sy_db_pipeline_start (db/db.h) */
 };
 
 /* Each db/ file exports its statements; db.c prepares them all. */

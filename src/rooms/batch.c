@@ -6,7 +6,8 @@
  * one statement each, transaction IDs looked up with one, stream
  * positions taken with one.  Plain messages (no state, no redaction, no
  * relation: nothing to read back) are collected and inserted with one
- * statement per table at the end; any other event first writes what is
+ * statement per table at the end, sent with the COMMIT in one round
+ * trip (db/db.h write pipeline); any other event first writes what is
  * pending and then goes the ordinary persist path, so it reads what the
  * events before it wrote.  A job that fails its own checks (auth rules,
  * relation or redaction rules) gets its error and writes nothing; the
@@ -335,7 +336,9 @@ sy_room_batch_write(struct sy_db *db, const struct sy_node *node, struct sy_send
         rc = err->code;
     for (size_t i = 0; rc == SY_OK && i < n; i++)
         rc = run_job(&b, i, err);
-    if (rc == SY_OK && (finish(&b, err) != SY_OK || sy_db_commit(db, err) != SY_OK))
+    /* The rows, the extremities and COMMIT go in one round trip. */
+    if (rc == SY_OK && (sy_db_pipeline_start(db, err) != SY_OK || finish(&b, err) != SY_OK ||
+                        sy_db_pipeline_commit(db, err) != SY_OK))
         rc = err->code;
     if (rc != SY_OK)
         sy_db_rollback(db);

@@ -183,5 +183,38 @@ for my $i (1 .. 4) {
 is($ok200 + $forbidden, 40, 'every racing send got 200 or 403 M_FORBIDDEN');
 ok($forbidden > 0, 'sends after the change were refused');
 
+# --- a database error fails the batch; the writer retries its sends one by one -----------
+# A trigger makes PostgreSQL refuse one event: only that send fails, the ones that shared
+# its batch are written on their own.
+$pl->{events_default} = 0;
+($st) = $node->put("$C/rooms/" . enc($room) . '/state/m.room.power_levels', $pl,
+    token => $owner->{access_token});
+is($st, 200, 'power levels back to events_default 0');
+sql(<<'SQL');
+CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.client_json LIKE '%poison-pill%' THEN RAISE EXCEPTION 'refused by test'; END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER refuse_poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_poison();
+SQL
+@res = in_parallel(6, sub {
+    my ($i) = @_;
+    my ($s, $r) = send_msg($users[$i], $room, "batch-err-$i",
+        { msgtype => 'm.text', body => $i == 2 ? 'poison-pill' : "fine $i" });
+    return "$s " . ($r->{errcode} // '-');
+});
+for my $i (0 .. 5) {
+    if ($i == 2) {
+        is($res[$i][0], '500 M_UNKNOWN', 'the send the database refuses: 500 M_UNKNOWN');
+    } else {
+        is($res[$i][0], '200 -', "send $i beside it: 200");
+    }
+}
+is(sql("SELECT count(*) FROM events WHERE txn_id LIKE 'batch-err-%'"), 5, '... the five are stored');
+sql('DROP TRIGGER refuse_poison ON events');
+my ($st2) = send_msg($owner, $room, 'after-err');
+is($st2, 200, 'the writer goes on after a failed batch');
+
 is($node->stop, 0, 'clean exit');
 done_testing;
