@@ -5,21 +5,13 @@ use strict;
 use warnings;
 use Test::More;
 use SyncroTest;
-use SyncroTest::Util qw(errcode_is enc);
+use SyncroTest::Util qw(errcode_is enc sqlq);
 
 my $node = SyncroTest::Node->new;
 my $C = '/_matrix/client/v3';
 my ($st, $b);
 
-sub sqlq { my ($s) = @_; $s =~ s/'/''/g; return "'$s'" }
-
-sub sql {
-    my ($q) = @_;
-    my ($rc, $out) = $node->pg->psql($q);
-    die "psql failed: $out" if $rc != 0;
-    chomp $out;
-    return $out;
-}
+sub sql { SyncroTest::Util::sql($node, @_) }
 
 my $txn_seq = 0;
 sub send_msg {

@@ -6,7 +6,7 @@ use strict;
 use warnings;
 use Test::More;
 use SyncroTest;
-use SyncroTest::Util qw(errcode_is enc);
+use SyncroTest::Util qw(errcode_is enc sqlq);
 
 my $node = SyncroTest::Node->new;
 my $C = '/_matrix/client/v3';
@@ -16,15 +16,7 @@ my ($st, $b);
 # The HTTP status of a request, for is().
 sub st { my @r = @_; return $r[0] }
 
-sub sqlq { my ($s) = @_; $s =~ s/'/''/g; return "'$s'" }
-
-sub sql {
-    my ($q) = @_;
-    my ($rc, $out) = $node->pg->psql($q);
-    die "psql failed: $out" if $rc != 0;
-    chomp $out;
-    return $out;
-}
+sub sql { SyncroTest::Util::sql($node, @_) }
 
 # What sy_push_unread answers (same query as db/push.c push_unread).
 sub unread {

@@ -10,21 +10,13 @@ use warnings;
 use POSIX ();
 use Test::More;
 use SyncroTest;
-use SyncroTest::Util qw(errcode_is enc sync);
+use SyncroTest::Util qw(errcode_is enc sync sqlq);
 
 my $node = SyncroTest::Node->new;
 my $C = '/_matrix/client/v3';
 my ($st, $b);
 
-sub sql {
-    my ($q) = @_;
-    my ($rc, $out) = $node->pg->psql($q);
-    die "psql failed: $out" if $rc != 0;
-    chomp $out;
-    return $out;
-}
-
-sub sqlq { my ($s) = @_; $s =~ s/'/''/g; return "'$s'" }
+sub sql { SyncroTest::Util::sql($node, @_) }
 
 sub send_msg {
     my ($u, $room, $txn, $content, $type) = @_;

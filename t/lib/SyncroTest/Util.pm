@@ -9,7 +9,7 @@ use JSON::PP ();
 use POSIX ();
 use Time::HiRes ();
 
-our @EXPORT_OK = qw(errcode_is enc sync start_sync finish_sync);
+our @EXPORT_OK = qw(errcode_is enc sync start_sync finish_sync sql sqlq);
 
 # Assert a Matrix error: the HTTP status and the errcode (two test lines).
 sub errcode_is {
@@ -26,6 +26,18 @@ sub enc {
     $s =~ s/([^A-Za-z0-9._~-])/sprintf('%%%02X', ord $1)/ge;
     return $s;
 }
+
+# One psql query on the node's database: its output, chomped (dies when psql fails).
+sub sql {
+    my ($node, $q) = @_;
+    my ($rc, $out) = $node->pg->psql($q);
+    die "psql failed: $out" if $rc != 0;
+    chomp $out;
+    return $out;
+}
+
+# $s as an SQL string literal.
+sub sqlq { my ($s) = @_; $s =~ s/'/''/g; return "'$s'" }
 
 # GET /sync as user $u (a register_user/login hash): (status, body).
 sub sync {
