@@ -24,6 +24,7 @@
 #include "http/route.h"
 #include "http/server.h"
 #include "node.h"
+#include "db/tokens.h"
 #include "rooms/cache.h"
 #include "rooms/room.h"
 #include "sync/notifier.h"
@@ -187,6 +188,7 @@ teardown(struct daemon *d)
     struct sy_error err = {0};
 
     sy_room_writer_stop(); /* a no-op unless start-up failed half-way */
+    sy_db_auth_listen_stop();
     sy_http_free(d->node.http);
     if (d->drain_timer != NULL)
         event_free(d->drain_timer);
@@ -256,7 +258,8 @@ run(struct daemon *d, const char *config_path)
         rc = 0;
     } else {
         setup_node(d);
-        if (sy_room_writer_start(&d->node, &err) != SY_OK ||
+        if (sy_db_auth_listen_start(d->node.dsn, &err) != SY_OK ||
+            sy_room_writer_start(&d->node, &err) != SY_OK ||
             sy_http_start(&d->node, d->base, &d->node.http, &err) != SY_OK) {
             sy_log(SY_LOG_ERROR, "%s", err.msg);
         } else {

@@ -7,6 +7,7 @@
 
 #include "db/db.h"
 #include "db/internal.h"
+#include "db/tokens.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/arena.h"
@@ -217,12 +218,24 @@ sy_db_begin(struct sy_db *db, struct sy_error *err)
     return SY_OK;
 }
 
+/* After COMMIT (or ROLLBACK): a change to tokens, devices or rights now counts (db/tokens.h). */
+static void
+end_tx(struct sy_db *db)
+{
+    db->in_tx = 0;
+    if (db->auth_changed) {
+        /* After a rollback too: it only turns cached look-ups into misses. */
+        db->auth_changed = 0;
+        sy_db_auth_generation_bump();
+    }
+}
+
 int
 sy_db_commit(struct sy_db *db, struct sy_error *err)
 {
     int rc = simple_command(db, "COMMIT", err);
 
-    db->in_tx = 0;
+    end_tx(db);
     return rc;
 }
 
@@ -283,7 +296,7 @@ sy_db_pipeline_commit(struct sy_db *db, struct sy_error *err)
     db->pipelining = 0;
     /* A failed statement left COMMIT unexecuted: the transaction is still open (roll back). */
     if (rc == SY_OK)
-        db->in_tx = 0;
+        end_tx(db);
     return rc;
 }
 
@@ -303,7 +316,7 @@ sy_db_rollback(struct sy_db *db)
         return;
     PGresult *res = PQexec(db->conn, "ROLLBACK");
     PQclear(res);
-    db->in_tx = 0;
+    end_tx(db);
 }
 
 void

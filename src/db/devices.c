@@ -106,7 +106,10 @@ sy_db_device_delete(struct sy_db *db, const char *user_id, const char *device_id
 {
     const char *p[2] = {user_id, device_id};
 
-    return sy_db_run(db, "devices_delete", 2, p, NULL, err);
+    if (sy_db_run(db, "devices_delete", 2, p, NULL, err) != SY_OK)
+        return err->code;
+    sy_db_auth_changed(db); /* its tokens went with it */
+    return SY_OK;
 }
 
 int
@@ -115,7 +118,10 @@ sy_db_device_delete_all(struct sy_db *db, const char *user_id, const char *keep,
 {
     const char *p[2] = {user_id, keep};
 
-    return sy_db_run(db, "devices_delete_all", 2, p, NULL, err);
+    if (sy_db_run(db, "devices_delete_all", 2, p, NULL, err) != SY_OK)
+        return err->code;
+    sy_db_auth_changed(db); /* their tokens went with them */
+    return SY_OK;
 }
 
 int

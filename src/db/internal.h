@@ -22,7 +22,14 @@ struct sy_db {
     int in_tx;
     int prepared; /* statements prepared (re-prepared after a reconnect) */
     int pipelining; /* sy_db_run only queues: see sy_db_pipeline_start (db/db.h) */
+    int auth_changed; /* this transaction removed tokens, devices or rights: see db/tokens.h */
 };
+
+/*
+ * Tokens, devices, deactivation or admin rights changed on db: bump the
+ * auth generation (db/tokens.h) now, or at COMMIT inside a transaction.
+ */
+void sy_db_auth_changed(struct sy_db *db);
 
 /* Each db/ file exports its statements; db.c prepares them all. */
 extern const struct sy_stmt sy_db_users_stmts[];

@@ -69,5 +69,33 @@ sy_db_token_delete_device(struct sy_db *db, const char *user_id, const char *dev
     if (res == NULL)
         return err->code;
     PQclear(res);
+    sy_db_auth_changed(db);
     return SY_OK;
+}
+
+static _Atomic uint64_t auth_generation;
+
+uint64_t
+sy_db_auth_generation(void)
+{
+    return auth_generation;
+}
+
+void
+sy_db_auth_generation_bump(void)
+{
+    auth_generation++;
+}
+
+void
+sy_db_auth_changed(struct sy_db *db)
+{
+    /* Other processes hear it at commit (db/auth_listen.c); a failure only costs them a cache. */
+    PGresult *res = PQexec(db->conn, "NOTIFY syncro_auth");
+
+    PQclear(res);
+    if (db->in_tx)
+        db->auth_changed = 1;
+    else
+        auth_generation++;
 }

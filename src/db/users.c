@@ -125,13 +125,19 @@ sy_db_user_set_admin(struct sy_db *db, const char *user_id, int admin, struct sy
 {
     const char *p[2] = {user_id, admin ? "true" : "false"};
 
-    return update_user(db, "users_set_admin", 2, p, err);
+    if (update_user(db, "users_set_admin", 2, p, err) != SY_OK)
+        return err->code;
+    sy_db_auth_changed(db);
+    return SY_OK;
 }
 
 int
 sy_db_user_deactivate(struct sy_db *db, const char *user_id, struct sy_error *err)
 {
-    return update_user(db, "users_deactivate", 1, &user_id, err);
+    if (update_user(db, "users_deactivate", 1, &user_id, err) != SY_OK)
+        return err->code;
+    sy_db_auth_changed(db);
+    return SY_OK;
 }
 
 int
