@@ -4,6 +4,7 @@
 use strict;
 use warnings;
 use Test::More;
+use Time::HiRes qw(sleep);
 use SyncroTest;
 use SyncroTest::Util qw(errcode_is);
 
@@ -45,7 +46,10 @@ my $alice = $node->register_user('alice', 'alice-pw-1');
 my $bob   = $node->register_user('bob', 'bob-pw-1');
 my $carol = $node->register_user('carol', 'carol-pw-1');
 my $admin = $node->register_user('root', 'root-pw-1');
-sql("UPDATE users SET is_admin = true WHERE user_id = '$admin->{user_id}'");
+# A hand edit reaches the running node's token cache by NOTIFY (syncrod(8)), which its
+# listener thread hears a moment after the commit.
+sql("UPDATE users SET is_admin = true WHERE user_id = '$admin->{user_id}'; NOTIFY syncro_auth");
+sleep 0.5;
 my ($A, $B, $Cr, $R) = map { $_->{access_token} } $alice, $bob, $carol, $admin;
 
 my $room = create_room($A, { preset => 'public_chat' });

@@ -5,6 +5,7 @@
 use strict;
 use warnings;
 use Test::More;
+use Time::HiRes qw(sleep);
 use SyncroTest;
 use SyncroTest::Util qw(errcode_is);
 
@@ -222,7 +223,10 @@ is_deeply(ids($b), [$pub, $space], '... listed again');
     token => $carol->{access_token});
 errcode_is($st, $b, 403, 'M_FORBIDDEN', 'carol before becoming admin');
 is(visibility($space), 'public', '... unchanged');
-sql("UPDATE users SET is_admin = true WHERE user_id = '$carol->{user_id}'");
+# A hand edit reaches the running node's token cache by NOTIFY (syncrod(8)), which its
+# listener thread hears a moment after the commit.
+sql("UPDATE users SET is_admin = true WHERE user_id = '$carol->{user_id}'; NOTIFY syncro_auth");
+sleep 0.5;
 ($st, $b) = $node->put("$C/directory/list/room/$space", { visibility => 'private' },
     token => $carol->{access_token});
 is($st, 200, 'server admin unpublishes a room they are not in: 200') or diag explain $b;
