@@ -24,7 +24,7 @@ static const struct sy_stmt *const all_tables[] = {
     sy_db_receipts_stmts, sy_db_account_data_stmts, sy_db_presence_stmts,
     sy_db_filters_stmts, sy_db_relations_stmts,
     sy_db_e2e_keys_stmts, sy_db_device_inbox_stmts, sy_db_key_backup_stmts,
-    sy_db_push_stmts,
+    sy_db_push_stmts, sy_db_sync_batch_stmts,
 };
 
 static int

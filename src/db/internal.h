@@ -54,6 +54,7 @@ extern const struct sy_stmt sy_db_e2e_keys_stmts[];
 extern const struct sy_stmt sy_db_device_inbox_stmts[];
 extern const struct sy_stmt sy_db_key_backup_stmts[];
 extern const struct sy_stmt sy_db_push_stmts[];
+extern const struct sy_stmt sy_db_sync_batch_stmts[];
 
 /*
  * Run prepared statement 'name' with text parameters (NULL = SQL NULL).

@@ -9,12 +9,14 @@
 #include "db/db.h"
 #include "db/events.h"
 #include "db/state.h"
+#include "db/sync_batch.h"
 #include "json/json.h"
 #include "push/rules.h"
 #include "sync/account_data.h"
 #include "sync/notifier.h"
 #include "sync/sections.h"
 #include "sync/stream.h"
+#include "util/arena.h"
 #include "util/err.h"
 
 /* Stored content is JSON we wrote ourselves; nesting is capped when it comes in. */
@@ -274,21 +276,32 @@ sy_sync_section_account_data(struct sy_sync_ctx *ctx, struct json_object *resp, 
 }
 
 int
-sy_sync_room_account_data(struct sy_sync_ctx *ctx, const char *room_id, int fresh,
-                          struct json_object *room, int *any, struct sy_error *err)
+sy_sync_room_account_data(struct sy_sync_ctx *ctx, struct sy_sync_room_slot *rooms, size_t n,
+                          struct sy_error *err)
 {
-    struct sy_db_account_data *rows;
-    size_t n;
+    const char **ids = sy_arena_alloc(ctx->a, sizeof(char *) * (n + 1));
+    int64_t *from = sy_arena_alloc(ctx->a, sizeof(int64_t) * (n + 1));
+    size_t *slot = sy_arena_alloc(ctx->a, sizeof(size_t) * (n + 1));
+    struct sy_db_account_data **rows = sy_arena_alloc(ctx->a, sizeof(*rows) * (n + 1));
+    size_t *n_rows = sy_arena_alloc(ctx->a, sizeof(size_t) * (n + 1)), k = 0;
+    int moved = ctx->since.pos[SY_STREAM_ACCOUNT_DATA] < ctx->now.pos[SY_STREAM_ACCOUNT_DATA];
 
-    /* Nothing written to any account data since the last sync: no query for this room. */
-    if (!fresh && ctx->since.pos[SY_STREAM_ACCOUNT_DATA] >= ctx->now.pos[SY_STREAM_ACCOUNT_DATA])
-        return SY_OK;
-    if (sy_db_account_data_range(ctx->db, ctx->a, ctx->user_id, room_id, fresh ? 0 : since_of(ctx),
-                                 ctx->now.pos[SY_STREAM_ACCOUNT_DATA], &rows, &n, err) != SY_OK)
+    /* Nothing written to any account data since the last sync: no query for the rooms it has. */
+    for (size_t i = 0; i < n; i++)
+        if (rooms[i].fresh || moved) {
+            ids[k] = rooms[i].room_id;
+            from[k] = rooms[i].fresh ? 0 : since_of(ctx);
+            slot[k++] = i;
+        }
+    if (sy_db_batch_room_account_data(ctx->db, ctx->a, ctx->user_id, ids, from, k,
+                                      ctx->now.pos[SY_STREAM_ACCOUNT_DATA], rows, n_rows,
+                                      err) != SY_OK)
         return err->code;
-    if (n == 0)
-        return SY_OK;
-    *any = 1;
-    json_object_object_add(room, "account_data", events_of(rows, n));
+    for (size_t j = 0; j < k; j++) {
+        if (n_rows[j] == 0)
+            continue;
+        rooms[slot[j]].any = 1;
+        json_object_object_add(rooms[slot[j]].room, "account_data", events_of(rows[j], n_rows[j]));
+    }
     return SY_OK;
 }

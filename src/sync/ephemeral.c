@@ -8,6 +8,7 @@
 #include "db/events.h"
 #include "db/receipts.h"
 #include "db/state.h"
+#include "db/sync_batch.h"
 #include "json/json.h"
 #include "rooms/room.h"
 #include "sync/account_data.h"
@@ -222,25 +223,17 @@ receipt_event(const struct sy_sync_ctx *ctx, const struct sy_db_receipt *rows, s
     return ev;
 }
 
-int
-sy_sync_room_ephemeral(struct sy_sync_ctx *ctx, const char *room_id, int fresh,
-                       struct json_object *room, int *any, struct sy_error *err)
+/* One room's ephemeral events: typing (from memory) and the receipts read for it. */
+static void
+room_ephemeral(struct sy_sync_ctx *ctx, struct sy_sync_room_slot *slot,
+               struct json_object *receipts)
 {
-    struct json_object *events = NULL, *typing, *receipts, *wrap;
-    struct sy_db_receipt *rows = NULL;
-    size_t n;
+    struct json_object *events, *typing, *wrap;
 
-    typing = sy_typing_event(ctx->a, room_id, fresh ? 0 : ctx->since.pos[SY_STREAM_TYPING]);
-    /* No receipt anywhere since the last sync: no query for this room. */
-    n = 0;
-    if ((fresh || ctx->since.pos[SY_STREAM_RECEIPTS] < ctx->now.pos[SY_STREAM_RECEIPTS]) &&
-        sy_db_receipts_range(ctx->db, ctx->a, room_id,
-                             fresh ? 0 : ctx->since.pos[SY_STREAM_RECEIPTS],
-                             ctx->now.pos[SY_STREAM_RECEIPTS], &rows, &n, err) != SY_OK)
-        return err->code;
-    receipts = receipt_event(ctx, rows, n);
+    typing = sy_typing_event(ctx->a, slot->room_id,
+                             slot->fresh ? 0 : ctx->since.pos[SY_STREAM_TYPING]);
     if (typing == NULL && receipts == NULL)
-        return SY_OK;
+        return;
     events = json_object_new_array();
     if (typing != NULL)
         json_object_array_add(events, json_object_get(typing)); /* its root belongs to the arena */
@@ -248,7 +241,39 @@ sy_sync_room_ephemeral(struct sy_sync_ctx *ctx, const char *room_id, int fresh,
         json_object_array_add(events, receipts);
     wrap = json_object_new_object();
     json_object_object_add(wrap, "events", events);
-    json_object_object_add(room, "ephemeral", wrap);
-    *any = 1;
+    json_object_object_add(slot->room, "ephemeral", wrap);
+    slot->any = 1;
+}
+
+int
+sy_sync_room_ephemeral(struct sy_sync_ctx *ctx, struct sy_sync_room_slot *rooms, size_t n,
+                       struct sy_error *err)
+{
+    const char **ids = sy_arena_alloc(ctx->a, sizeof(char *) * (n + 1));
+    int64_t *from = sy_arena_alloc(ctx->a, sizeof(int64_t) * (n + 1));
+    size_t *slot = sy_arena_alloc(ctx->a, sizeof(size_t) * (n + 1));
+    struct sy_db_receipt **rows = sy_arena_alloc(ctx->a, sizeof(*rows) * (n + 1));
+    size_t *n_rows = sy_arena_alloc(ctx->a, sizeof(size_t) * (n + 1)), k = 0;
+    int moved = ctx->since.pos[SY_STREAM_RECEIPTS] < ctx->now.pos[SY_STREAM_RECEIPTS];
+
+    /* No receipt anywhere since the last sync: no query for the rooms the client has. */
+    for (size_t i = 0; i < n; i++)
+        if (rooms[i].fresh || moved) {
+            ids[k] = rooms[i].room_id;
+            from[k] = rooms[i].fresh ? 0 : ctx->since.pos[SY_STREAM_RECEIPTS];
+            slot[k++] = i;
+        }
+    if (sy_db_batch_receipts(ctx->db, ctx->a, ids, from, k, ctx->now.pos[SY_STREAM_RECEIPTS], rows,
+                             n_rows, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0, j = 0; i < n; i++) {
+        struct json_object *receipts = NULL;
+
+        if (j < k && slot[j] == i) {
+            receipts = receipt_event(ctx, rows[j], n_rows[j]);
+            j++;
+        }
+        room_ephemeral(ctx, &rooms[i], receipts);
+    }
     return SY_OK;
 }

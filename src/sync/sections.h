@@ -12,15 +12,26 @@ int sy_sync_section_rooms(struct sy_sync_ctx *ctx, struct json_object *resp, int
                           struct sy_error *err);
 
 /*
- * The per-room parts other streams add to rooms.join.<room_id> (ephemeral,
- * account_data, unread counts): called by the rooms section for every
- * joined room it considers; 'fresh' when the client has nothing of the
- * room yet (initial sync, full_state, or joined since); *any set when
- * something was added.
- * (sync/room_extras.c)
+ * A joined room as the per-room parts of other streams (ephemeral,
+ * account_data) see it.  'fresh' when the client has nothing of the room
+ * yet (initial sync, full_state, or joined since); a part sets 'any'
+ * when it adds something to 'room' (rooms.join.<room_id>).
  */
-int sy_sync_room_extras(struct sy_sync_ctx *ctx, const char *room_id, int fresh,
-                        struct json_object *room, int *any, struct sy_error *err);
+struct sy_sync_room_slot {
+    const char *room_id;
+    int fresh;
+    struct json_object *room;
+    int any;
+};
+
+/*
+ * The per-room parts other streams add to rooms.join.<room_id>: called
+ * once by the rooms section with every joined room it considers; each
+ * part reads what it needs for all of them at once (one query, not one
+ * a room).  (sync/room_extras.c)
+ */
+int sy_sync_room_extras(struct sy_sync_ctx *ctx, struct sy_sync_room_slot *rooms, size_t n,
+                        struct sy_error *err);
 
 /* Top-level "account_data": the user's global account data. (sync/account_data.c) */
 int sy_sync_section_account_data(struct sy_sync_ctx *ctx, struct json_object *resp, int *any,
@@ -28,12 +39,13 @@ int sy_sync_section_account_data(struct sy_sync_ctx *ctx, struct json_object *re
 /* Top-level "presence": the user's and their room-mates' presence. (sync/presence.c) */
 int sy_sync_section_presence(struct sy_sync_ctx *ctx, struct json_object *resp, int *any,
                              struct sy_error *err);
-/* rooms.join.<room_id>.ephemeral: m.typing and m.receipt. (sync/ephemeral.c) */
-int sy_sync_room_ephemeral(struct sy_sync_ctx *ctx, const char *room_id, int fresh,
-                           struct json_object *room_obj, int *any, struct sy_error *err);
-/* rooms.join.<room_id>.account_data: the user's room account data. (sync/account_data.c) */
-int sy_sync_room_account_data(struct sy_sync_ctx *ctx, const char *room_id, int fresh,
-                              struct json_object *room_obj, int *any, struct sy_error *err);
+/* rooms.join.<room_id>.ephemeral of rooms[0..n): m.typing and m.receipt. (sync/ephemeral.c) */
+int sy_sync_room_ephemeral(struct sy_sync_ctx *ctx, struct sy_sync_room_slot *rooms, size_t n,
+                           struct sy_error *err);
+/* rooms.join.<room_id>.account_data of rooms[0..n): the user's room account data.
+ * (sync/account_data.c) */
+int sy_sync_room_account_data(struct sy_sync_ctx *ctx, struct sy_sync_room_slot *rooms, size_t n,
+                              struct sy_error *err);
 /* Top-level "to_device": messages for this device, at most 100 a response. (sync/to_device.c) */
 int sy_sync_section_to_device(struct sy_sync_ctx *ctx, struct json_object *resp, int *any,
                               struct sy_error *err);

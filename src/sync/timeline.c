@@ -10,6 +10,7 @@
 #include "db/events.h"
 #include "db/relations.h"
 #include "db/state.h"
+#include "db/sync_batch.h"
 #include "json/json.h"
 #include "rooms/relations.h"
 #include "rooms/room.h"
@@ -127,32 +128,40 @@ sy_timeline_event_json(struct sy_db *db, struct sy_arena *a, const struct sy_db_
 }
 
 int
-sy_timeline_events_json(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *rows,
-                        size_t n, const char *user_id, const char *device_id, int bundle,
-                        struct json_object **out, struct sy_error *err)
+sy_timeline_bundle_set(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *rows,
+                       size_t n, struct sy_map **set, struct sy_error *err)
 {
     const char **ids, **parents = NULL;
-    struct sy_map *has_children = sy_map_new(a, 8);
     size_t n_parents = 0;
 
-    /* One query finds the few events with relations; only those get bundled. */
-    if (bundle && n > 0) {
-        ids = sy_arena_alloc(a, sizeof(char *) * n);
-        for (size_t i = 0; i < n; i++)
-            ids[i] = rows[i].event_id;
-        if (sy_db_relations_parents(db, a, ids, n, &parents, &n_parents, err) != SY_OK)
-            return err->code;
-        for (size_t i = 0; i < n_parents; i++)
-            sy_map_set(has_children, parents[i], (void *)1);
-    }
+    *set = sy_map_new(a, 8);
+    if (n == 0)
+        return SY_OK;
+    ids = sy_arena_alloc(a, sizeof(char *) * n);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = rows[i].event_id;
+    if (sy_db_relations_parents(db, a, ids, n, &parents, &n_parents, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < n_parents; i++)
+        sy_map_set(*set, parents[i], (void *)1);
+    return SY_OK;
+}
+
+int
+sy_timeline_events_json_set(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *rows,
+                            size_t n, const char *user_id, const char *device_id,
+                            const struct sy_map *bundle, struct json_object **out,
+                            struct sy_error *err)
+{
     *out = json_object_new_array();
     for (size_t i = 0; i < n; i++) {
-        int b = bundle && sy_map_get(has_children, rows[i].event_id) != NULL;
+        int b = bundle != NULL && sy_map_get(bundle, rows[i].event_id) != NULL;
         struct json_object *ev =
             sy_timeline_event_json(db, a, &rows[i], user_id, device_id, b, err);
 
         if (ev == NULL) {
             json_object_put(*out);
+            *out = NULL;
             return err->code;
         }
         json_object_array_add(*out, ev);
@@ -161,56 +170,175 @@ sy_timeline_events_json(struct sy_db *db, struct sy_arena *a, const struct sy_db
 }
 
 int
-sy_timeline_walk(struct sy_db *db, struct sy_arena *a, const struct sy_timeline_walk *w,
-                 struct sy_timeline_page *out, struct sy_error *err)
+sy_timeline_events_json(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *rows,
+                        size_t n, const char *user_id, const char *device_id, int bundle,
+                        struct json_object **out, struct sy_error *err)
 {
-    int64_t pos = w->from;
-    size_t scanned = 0, cap = w->limit + 1;
+    struct sy_map *set = NULL;
 
-    out->events = sy_arena_alloc(a, sizeof(*out->events) * cap);
+    /* One query finds the few events with relations; only those get bundled. */
+    if (bundle && sy_timeline_bundle_set(db, a, rows, n, &set, err) != SY_OK)
+        return err->code;
+    return sy_timeline_events_json_set(db, a, rows, n, user_id, device_id, set, out, err);
+}
+
+static void
+walk_start(struct sy_arena *a, const struct sy_timeline_walk *w, struct sy_timeline_page *out)
+{
+    out->events = sy_arena_alloc(a, sizeof(*out->events) * (w->limit + 1));
     out->n = 0;
     out->more = 1;
+    out->next = w->from;
+}
+
+/* The rows the next round trip of a walk asks for; 0 when the walk has reached its bound. */
+static size_t
+walk_want(const struct sy_timeline_walk *w, const struct sy_timeline_page *out)
+{
+    int64_t pos = out->next;
+    size_t want = 2 * (w->limit - out->n);
+
+    if ((w->backwards && pos <= w->bound) || (!w->backwards && pos >= w->bound))
+        return 0;
+    return want < WALK_BATCH_MIN ? WALK_BATCH_MIN : want > WALK_BATCH_MAX ? WALK_BATCH_MAX : want;
+}
+
+/*
+ * Take one round trip's rows (got of the 'want' asked for) into the page:
+ * 1 when the walk should ask for more, 0 when it is done (out->more
+ * says whether anything is left), negative on a database error.
+ */
+static int
+walk_take(struct sy_arena *a, const struct sy_timeline_walk *w, struct sy_timeline_page *out,
+          size_t *scanned, const struct sy_db_event *rows, size_t got, size_t want,
+          struct sy_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < got && out->n < w->limit; i++) {
+        const struct sy_db_event *ev = &rows[i];
+        int ok;
+
+        /* Looked at enough rows: settle for what was found, whatever the batch size was. */
+        if (w->scan_cap != 0 && *scanned >= w->scan_cap)
+            return 0;
+        ok = sy_timeline_match(a, w->filter, ev);
+
+        out->next = w->backwards ? ev->stream_ordering - 1 : ev->stream_ordering;
+        (*scanned)++;
+        if (ok && w->vis != NULL && (w->vis_below == 0 || ev->stream_ordering < w->vis_below))
+            ok = sy_timeline_visible(w->vis, ev, err);
+        if (ok < 0)
+            return ok;
+        if (ok)
+            out->events[out->n++] = *ev;
+    }
+    if (i < got)
+        return 0; /* filled with rows to spare: more is known */
+    if (got < want) {
+        out->more = 0;
+        return 0;
+    }
+    if (w->scan_cap != 0 && *scanned >= w->scan_cap)
+        return 0;
+    return out->n < w->limit;
+}
+
+/* Go on walking with a round trip each, from where the page stands. */
+static int
+walk_rest(struct sy_db *db, struct sy_arena *a, const struct sy_timeline_walk *w,
+          struct sy_timeline_page *out, size_t scanned, struct sy_error *err)
+{
     while (out->n < w->limit) {
-        size_t want = 2 * (w->limit - out->n), got, i;
+        size_t want = walk_want(w, out), got;
         struct sy_db_event *rows;
         int rc;
 
-        if ((w->backwards && pos <= w->bound) || (!w->backwards && pos >= w->bound)) {
+        if (want == 0) {
             out->more = 0;
             break;
         }
-        want = want < WALK_BATCH_MIN   ? WALK_BATCH_MIN
-               : want > WALK_BATCH_MAX ? WALK_BATCH_MAX
-                                       : want;
-        rc = w->backwards
-                 ? sy_db_events_range(db, a, w->room_id, w->bound, pos, (int)want, &rows, &got, err)
-                 : sy_db_events_range_fwd(db, a, w->room_id, pos, w->bound, (int)want, &rows, &got,
-                                          err);
+        rc = w->backwards ? sy_db_events_range(db, a, w->room_id, w->bound, out->next, (int)want,
+                                               &rows, &got, err)
+                          : sy_db_events_range_fwd(db, a, w->room_id, out->next, w->bound,
+                                                   (int)want, &rows, &got, err);
         if (rc != SY_OK)
             return rc;
-        for (i = 0; i < got && out->n < w->limit; i++) {
-            const struct sy_db_event *ev = &rows[i];
-            int ok = sy_timeline_match(a, w->filter, ev);
-
-            pos = w->backwards ? ev->stream_ordering - 1 : ev->stream_ordering;
-            scanned++;
-            if (ok && w->vis != NULL && (w->vis_below == 0 || ev->stream_ordering < w->vis_below))
-                ok = sy_timeline_visible(w->vis, ev, err);
-            if (ok < 0)
-                return ok;
-            if (ok)
-                out->events[out->n++] = *ev;
-        }
-        if (i < got)
-            break; /* filled with rows to spare: more is known */
-        if (got < want) {
-            out->more = 0;
-            break;
-        }
-        if (w->scan_cap != 0 && scanned >= w->scan_cap)
-            break;
+        if ((rc = walk_take(a, w, out, &scanned, rows, got, want, err)) <= 0)
+            return rc < 0 ? rc : SY_OK;
     }
-    out->next = pos;
+    return SY_OK;
+}
+
+int
+sy_timeline_walk(struct sy_db *db, struct sy_arena *a, const struct sy_timeline_walk *w,
+                 struct sy_timeline_page *out, struct sy_error *err)
+{
+    walk_start(a, w, out);
+    return walk_rest(db, a, w, out, 0, err);
+}
+
+int
+sy_timeline_walk_many(struct sy_db *db, struct sy_arena *a, const struct sy_timeline_walk *w,
+                      size_t n, struct sy_timeline_page *out, struct sy_error *err)
+{
+    const char **rooms = sy_arena_alloc(a, sizeof(char *) * (n + 1));
+    int64_t *after = sy_arena_alloc(a, sizeof(int64_t) * (n + 1));
+    int64_t *upto = sy_arena_alloc(a, sizeof(int64_t) * (n + 1));
+    size_t *want = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    size_t *slot = sy_arena_alloc(a, sizeof(size_t) * (n + 1)); /* batch entry -> walk */
+    size_t *scanned = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    char *active = sy_arena_alloc(a, n + 1);
+    struct sy_db_event **rows = sy_arena_alloc(a, sizeof(*rows) * (n + 1));
+    size_t *got = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+
+    for (size_t i = 0; i < n; i++) {
+        walk_start(a, &w[i], &out[i]);
+        scanned[i] = 0;
+        active[i] = w[i].backwards && out[i].n < w[i].limit;
+        if (!w[i].backwards && walk_rest(db, a, &w[i], &out[i], 0, err) != SY_OK)
+            return err->code;
+    }
+    /* A round trip for all the walks still going, until none is. */
+    for (int round = 0;; round++) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            size_t wi;
+
+            if (!active[i])
+                continue;
+            if ((wi = walk_want(&w[i], &out[i])) == 0) {
+                out[i].more = 0;
+                active[i] = 0;
+                continue;
+            }
+            /*
+             * The first round asks for one row more than the walk wants: most
+             * timelines are then complete, and the spare row says if there are more.
+             */
+            if (round == 0)
+                wi = w[i].limit - out[i].n + 1 < WALK_BATCH_MAX ? w[i].limit - out[i].n + 1
+                                                                : WALK_BATCH_MAX;
+            rooms[k] = w[i].room_id;
+            after[k] = w[i].bound;
+            upto[k] = out[i].next;
+            want[k] = wi;
+            slot[k++] = i;
+        }
+        if (k == 0)
+            break;
+        if (sy_db_batch_ranges(db, a, rooms, after, upto, want, k, rows, got, err) != SY_OK)
+            return err->code;
+        for (size_t j = 0; j < k; j++) {
+            size_t i = slot[j];
+            int rc = walk_take(a, &w[i], &out[i], &scanned[i], rows[j], got[j], want[j], err);
+
+            if (rc < 0)
+                return rc;
+            active[i] = rc > 0;
+        }
+    }
     return SY_OK;
 }
 

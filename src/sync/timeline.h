@@ -82,6 +82,19 @@ int sy_timeline_events_json(struct sy_db *db, struct sy_arena *a, const struct s
                             size_t n, const char *user_id, const char *device_id, int bundle,
                             struct json_object **out, struct sy_error *err);
 
+/*
+ * The two halves of sy_timeline_events_json, for callers that build many
+ * arrays: *set gets the IDs among rows[0..n) that have relations worth
+ * bundling (one query); then each array bundles the events in 'bundle'
+ * (NULL: none).
+ */
+int sy_timeline_bundle_set(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *rows,
+                           size_t n, struct sy_map **set, struct sy_error *err);
+int sy_timeline_events_json_set(struct sy_db *db, struct sy_arena *a,
+                                const struct sy_db_event *rows, size_t n, const char *user_id,
+                                const char *device_id, const struct sy_map *bundle,
+                                struct json_object **out, struct sy_error *err);
+
 /* One walk over a room's timeline. */
 struct sy_timeline_walk {
     const char *room_id;
@@ -89,7 +102,7 @@ struct sy_timeline_walk {
     int64_t from;    /* start here (see above) */
     int64_t bound;   /* stop here: backwards, events > bound; forwards, events <= bound */
     size_t limit;    /* events wanted */
-    size_t scan_cap; /* stop after looking at this many rows (0: no cap) */
+    size_t scan_cap; /* stop after looking at this many rows, exactly (0: no cap) */
     const struct sy_event_filter *filter; /* NULL: everything */
     struct sy_timeline_vis *vis;          /* NULL: no visibility check */
     /* Visibility is checked only for events below this position (0: all); a joined user
@@ -105,6 +118,14 @@ struct sy_timeline_page {
 /* Walk: up to w->limit events that pass the filter and visibility. */
 int sy_timeline_walk(struct sy_db *db, struct sy_arena *a, const struct sy_timeline_walk *w,
                      struct sy_timeline_page *out, struct sy_error *err);
+/*
+ * Walk w[0..n) into out[0..n) as sy_timeline_walk does, with one query
+ * per round trip for all the backward walks together (/sync's rooms).
+ * The first round asks each walk for one row more than it wants, so a
+ * walk whose rows all pass needs no second round.
+ */
+int sy_timeline_walk_many(struct sy_db *db, struct sy_arena *a, const struct sy_timeline_walk *w,
+                          size_t n, struct sy_timeline_page *out, struct sy_error *err);
 
 /*
  * Lazy loading: the member events, in state group 'group', of the

@@ -1,0 +1,480 @@
+/*
+ * db/sync_batch.c -- /sync's reads for many rooms in one statement each
+ * (see db/sync_batch.h).
+ *
+ * The per-room lists go in as parallel arrays and come back through
+ * unnest(...) WITH ORDINALITY: every answer row starts with the 1-based
+ * index of the entry it belongs to, and rows are ordered by it, so each
+ * entry's rows are one run of the result.  Each statement answers as its
+ * one-room counterpart in db/events.c, db/state.c, db/push.c,
+ * db/receipts.c or db/account_data.c does; keep them in step.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/account_data.h"
+#include "db/events.h"
+#include "db/internal.h"
+#include "db/receipts.h"
+#include "db/state.h"
+#include "db/sync_batch.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/map.h"
+
+/* The columns sync reads of an event (no pdu_json), from a row of 'events'. */
+#define SYNC_EVENT_COLS                                                                            \
+    "events.stream_ordering, events.event_id, events.room_id, events.type, events.state_key, "     \
+    "events.sender, events.depth, events.origin_server_ts, events.client_json, events.redacts, "   \
+    "events.redacted_by, coalesce(events.state_before, 0), coalesce(events.state_after, 0), "      \
+    "events.rejected, events.txn_user, events.txn_device, events.txn_id, "                         \
+    "(SELECT r.client_json FROM events r WHERE r.event_id = events.redacted_by)"
+/* The same columns, named, for a LATERAL subquery. */
+#define SYNC_EVENT_COLS_AS                                                                         \
+    "events.stream_ordering, events.event_id, events.room_id, events.type, events.state_key, "     \
+    "events.sender, events.depth, events.origin_server_ts, events.client_json, events.redacts, "   \
+    "events.redacted_by, coalesce(events.state_before, 0) AS state_before, "                       \
+    "coalesce(events.state_after, 0) AS state_after, events.rejected, events.txn_user, "           \
+    "events.txn_device, events.txn_id, "                                                           \
+    "(SELECT r.client_json FROM events r WHERE r.event_id = events.redacted_by) AS because"
+
+const struct sy_stmt sy_db_sync_batch_stmts[] = {
+    {"sync_batch_ranges",
+     "SELECT q.i, e.* FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) "
+     "WITH ORDINALITY AS q(room_id, lo, hi, lim, i) CROSS JOIN LATERAL ("
+     "SELECT " SYNC_EVENT_COLS_AS " FROM events WHERE events.room_id = q.room_id "
+     "AND events.stream_ordering > q.lo AND events.stream_ordering <= q.hi "
+     "AND events.rejected IS NULL ORDER BY events.stream_ordering DESC LIMIT q.lim) e "
+     "ORDER BY q.i, e.stream_ordering DESC"},
+    {"sync_batch_groups_at",
+     "SELECT q.i, coalesce((SELECT coalesce(e.state_after, 0) FROM events e "
+     "WHERE e.room_id = q.room_id AND e.stream_ordering <= q.pos AND e.rejected IS NULL "
+     "ORDER BY e.stream_ordering DESC LIMIT 1), 0) "
+     "FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS q(room_id, pos, i) ORDER BY q.i"},
+    /* state_group_resolve for many groups: each chain keeps its root. */
+    {"sync_batch_state_resolve",
+     "WITH RECURSIVE chain(root, id, prev, n) AS ("
+     "  SELECT id, id, prev_group, 0 FROM state_groups WHERE id = ANY($1::bigint[])"
+     "  UNION ALL SELECT c.root, g.id, g.prev_group, c.n + 1 FROM chain c "
+     "  JOIN state_groups g ON g.id = c.prev) "
+     "SELECT DISTINCT ON (c.root, s.type, s.state_key) c.root, s.type, s.state_key, s.event_id "
+     "FROM chain c JOIN state_group_entries s ON s.group_id = c.id "
+     "ORDER BY c.root, s.type, s.state_key, c.n"},
+    /* A join on unnest, not "= ANY": many IDs must not turn into a scan of every event. */
+    {"sync_batch_events_get",
+     "SELECT 0, " SYNC_EVENT_COLS " FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS u(id)) q "
+     "JOIN events ON events.event_id = q.id "
+     "ORDER BY events.room_id, events.type, events.state_key, events.stream_ordering"},
+    {"sync_batch_counts",
+     "SELECT q.i, c.j, c.v FROM unnest($1::text[]) WITH ORDINALITY AS q(room_id, i) "
+     "CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE membership = 'join') AS j, "
+     "count(*) FILTER (WHERE membership = 'invite') AS v FROM current_state "
+     "WHERE room_id = q.room_id AND type = 'm.room.member') c ORDER BY q.i"},
+    {"sync_batch_heroes",
+     "SELECT q.i, h.state_key FROM unnest($1::text[]) WITH ORDINALITY AS q(room_id, i) "
+     "CROSS JOIN LATERAL (SELECT state_key FROM current_state WHERE room_id = q.room_id "
+     "AND type = 'm.room.member' AND membership IN ('join', 'invite') AND state_key <> $2 "
+     "ORDER BY state_key LIMIT 5) h ORDER BY q.i, h.state_key"},
+    {"sync_batch_push_unread",
+     "SELECT q.i, c.n, c.h FROM unnest($2::text[]) WITH ORDINALITY AS q(room_id, i) "
+     "CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE a.notify) AS n, "
+     "count(*) FILTER (WHERE a.highlight) AS h FROM push_actions a "
+     "WHERE a.user_id = $1 AND a.room_id = q.room_id AND a.stream_ordering > "
+     "coalesce((SELECT r.stream_ordering FROM push_read r "
+     "WHERE r.user_id = $1 AND r.room_id = q.room_id), 0)) c ORDER BY q.i"},
+    {"sync_batch_receipts",
+     "SELECT q.i, x.room_id, x.receipt_type, x.user_id, x.thread_id, x.event_id, x.ts, "
+     "x.stream_pos FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS q(room_id, lo, i) "
+     "JOIN receipts x ON x.room_id = q.room_id AND x.stream_pos > q.lo AND x.stream_pos <= $3 "
+     "ORDER BY q.i, x.stream_pos"},
+    {"sync_batch_room_account_data",
+     "SELECT q.i, d.room_id, d.type, d.content, d.stream_pos "
+     "FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS q(room_id, lo, i) "
+     "JOIN account_data d ON d.user_id = $1 AND d.room_id = q.room_id "
+     "AND d.stream_pos > q.lo AND d.stream_pos <= $4 ORDER BY q.i, d.stream_pos"},
+    {"sync_batch_current_state_types",
+     "SELECT q.i, cs.event_id FROM unnest($1::text[]) WITH ORDINALITY AS q(room_id, i) "
+     "JOIN current_state cs ON cs.room_id = q.room_id AND cs.type = ANY($2::text[]) "
+     "AND cs.state_key = '' ORDER BY q.i, cs.type"},
+    {"sync_batch_forgotten", "SELECT room_id FROM room_forgotten WHERE user_id = $1"},
+    {NULL, NULL},
+};
+
+/* A PostgreSQL bigint[] literal of v[0..n), in 'a'. */
+static const char *
+int_array(struct sy_arena *a, const int64_t *v, size_t n)
+{
+    struct sy_buf b;
+    const char *out;
+
+    sy_buf_init(&b, 0);
+    sy_buf_putc(&b, '{');
+    for (size_t i = 0; i < n; i++)
+        sy_buf_printf(&b, "%s%lld", i ? "," : "", (long long)v[i]);
+    sy_buf_putc(&b, '}');
+    out = sy_arena_strndup(a, b.data, b.len);
+    sy_buf_free(&b);
+    return out;
+}
+
+static const char *
+size_array(struct sy_arena *a, const size_t *v, size_t n)
+{
+    int64_t *w = sy_arena_alloc(a, sizeof(*w) * (n + 1));
+
+    for (size_t i = 0; i < n; i++)
+        w[i] = (int64_t)v[i];
+    return int_array(a, w, n);
+}
+
+static int64_t
+int_val(PGresult *res, int r, int c)
+{
+    return strtoll(PQgetvalue(res, r, c), NULL, 10);
+}
+
+/*
+ * The entry of each result row: column 0 holds its 1-based index, rows
+ * ascend by it.  first[i] / count[i]: entry i's run of rows.
+ */
+static void
+split_rows(PGresult *res, size_t n, size_t *first, size_t *count)
+{
+    int rows = PQntuples(res);
+
+    memset(first, 0, sizeof(*first) * n);
+    memset(count, 0, sizeof(*count) * n);
+    for (int r = 0; r < rows; r++) {
+        long long i = int_val(res, r, 0) - 1;
+
+        if (i < 0 || (size_t)i >= n)
+            continue;
+        if (count[i]++ == 0)
+            first[i] = (size_t)r;
+    }
+}
+
+static const char *
+dup_val(struct sy_arena *a, PGresult *res, int r, int c)
+{
+    return sy_arena_strdup(a, sy_db_val(res, r, c));
+}
+
+/* An event from row r, SYNC_EVENT_COLS from column 1 on. */
+static void
+read_event(struct sy_arena *a, PGresult *res, int r, struct sy_db_event *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->stream_ordering = int_val(res, r, 1);
+    out->event_id = dup_val(a, res, r, 2);
+    out->room_id = dup_val(a, res, r, 3);
+    out->type = dup_val(a, res, r, 4);
+    out->state_key = dup_val(a, res, r, 5);
+    out->sender = dup_val(a, res, r, 6);
+    out->depth = int_val(res, r, 7);
+    out->origin_server_ts = int_val(res, r, 8);
+    out->client_json = dup_val(a, res, r, 9);
+    out->redacts = dup_val(a, res, r, 10);
+    out->redacted_by = dup_val(a, res, r, 11);
+    out->state_before = int_val(res, r, 12);
+    out->state_after = int_val(res, r, 13);
+    out->rejected = dup_val(a, res, r, 14);
+    out->txn_user = dup_val(a, res, r, 15);
+    out->txn_device = dup_val(a, res, r, 16);
+    out->txn_id = dup_val(a, res, r, 17);
+    out->redacted_because = dup_val(a, res, r, 18);
+}
+
+int
+sy_db_batch_ranges(struct sy_db *db, struct sy_arena *a, const char *const *rooms,
+                   const int64_t *after, const int64_t *upto, const size_t *limit, size_t n,
+                   struct sy_db_event **rows, size_t *n_rows, struct sy_error *err)
+{
+    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    const char *p[4];
+    PGresult *res;
+
+    if (n == 0)
+        return SY_OK;
+    p[0] = sy_db_text_array(a, rooms, n);
+    p[1] = int_array(a, after, n);
+    p[2] = int_array(a, upto, n);
+    p[3] = size_array(a, limit, n);
+    if ((res = sy_db_exec(db, "sync_batch_ranges", 4, p, err)) == NULL)
+        return err->code;
+    split_rows(res, n, first, n_rows);
+    for (size_t i = 0; i < n; i++) {
+        rows[i] = sy_arena_alloc(a, sizeof(**rows) * (n_rows[i] + 1));
+        for (size_t k = 0; k < n_rows[i]; k++)
+            read_event(a, res, (int)(first[i] + k), &rows[i][k]);
+    }
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_batch_groups_at(struct sy_db *db, struct sy_arena *a, const char *const *rooms,
+                      const int64_t *pos, size_t n, int64_t *groups, struct sy_error *err)
+{
+    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    size_t *count = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    const char *p[2];
+    PGresult *res;
+
+    if (n == 0)
+        return SY_OK;
+    p[0] = sy_db_text_array(a, rooms, n);
+    p[1] = int_array(a, pos, n);
+    if ((res = sy_db_exec(db, "sync_batch_groups_at", 2, p, err)) == NULL)
+        return err->code;
+    split_rows(res, n, first, count);
+    for (size_t i = 0; i < n; i++)
+        groups[i] = count[i] ? int_val(res, (int)first[i], 1) : 0;
+    PQclear(res);
+    return SY_OK;
+}
+
+/* One group's rows in a batched resolve. */
+struct run {
+    size_t first, count;
+};
+
+int
+sy_db_batch_state_resolve(struct sy_db *db, struct sy_arena *a, const int64_t *groups, size_t n,
+                          struct sy_db_state_row **rows, size_t *n_rows, struct sy_error *err)
+{
+    struct sy_map *runs = sy_map_new(a, n + 1); /* "<group>" -> struct run */
+    struct sy_db_state_row *all;
+    struct run *cur;
+    PGresult *res;
+    const char *p;
+    int count;
+
+    if (n == 0)
+        return SY_OK;
+    p = int_array(a, groups, n);
+    if ((res = sy_db_exec(db, "sync_batch_state_resolve", 1, &p, err)) == NULL)
+        return err->code;
+    count = PQntuples(res);
+    all = sy_arena_alloc(a, sizeof(*all) * (size_t)(count + 1));
+    for (int r = 0; r < count; r++) {
+        const char *root = PQgetvalue(res, r, 0);
+
+        /* Rows come ordered by root: each root's rows are one run. */
+        if ((cur = sy_map_get(runs, root)) == NULL) {
+            cur = sy_arena_alloc(a, sizeof(*cur));
+            cur->first = (size_t)r;
+            cur->count = 0;
+            sy_map_set(runs, root, cur);
+        }
+        cur->count++;
+        all[r].type = dup_val(a, res, r, 1);
+        all[r].state_key = dup_val(a, res, r, 2);
+        all[r].event_id = dup_val(a, res, r, 3);
+    }
+    PQclear(res);
+    for (size_t i = 0; i < n; i++) {
+        char key[24];
+        const struct run *run;
+
+        snprintf(key, sizeof(key), "%lld", (long long)groups[i]);
+        run = sy_map_get(runs, key);
+        rows[i] = run ? &all[run->first] : all;
+        n_rows[i] = run ? run->count : 0;
+    }
+    return SY_OK;
+}
+
+int
+sy_db_batch_events_get(struct sy_db *db, struct sy_arena *a, const char *const *ids, size_t n,
+                       struct sy_db_event **out, size_t *n_out, struct sy_error *err)
+{
+    const char *p;
+    PGresult *res;
+    int rows;
+
+    *out = NULL;
+    *n_out = 0;
+    if (n == 0)
+        return SY_OK;
+    p = sy_db_text_array(a, ids, n);
+    if ((res = sy_db_exec(db, "sync_batch_events_get", 1, &p, err)) == NULL)
+        return err->code;
+    rows = PQntuples(res);
+    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows + 1));
+    for (int r = 0; r < rows; r++)
+        read_event(a, res, r, &(*out)[r]);
+    *n_out = (size_t)rows;
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_batch_summaries(struct sy_db *db, struct sy_arena *a, const char *const *rooms, size_t n,
+                      const char *user_id, int64_t *joined, int64_t *invited,
+                      const char ***heroes, size_t *n_heroes, struct sy_error *err)
+{
+    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    size_t *count = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    const char *p[2];
+    PGresult *res;
+
+    if (n == 0)
+        return SY_OK;
+    p[0] = sy_db_text_array(a, rooms, n);
+    p[1] = user_id;
+    if ((res = sy_db_exec(db, "sync_batch_counts", 1, p, err)) == NULL)
+        return err->code;
+    split_rows(res, n, first, count);
+    for (size_t i = 0; i < n; i++) {
+        joined[i] = count[i] ? int_val(res, (int)first[i], 1) : 0;
+        invited[i] = count[i] ? int_val(res, (int)first[i], 2) : 0;
+    }
+    PQclear(res);
+    if ((res = sy_db_exec(db, "sync_batch_heroes", 2, p, err)) == NULL)
+        return err->code;
+    split_rows(res, n, first, n_heroes);
+    for (size_t i = 0; i < n; i++) {
+        heroes[i] = sy_arena_alloc(a, sizeof(char *) * (n_heroes[i] + 1));
+        for (size_t k = 0; k < n_heroes[i]; k++)
+            heroes[i][k] = dup_val(a, res, (int)(first[i] + k), 1);
+    }
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_batch_push_unread(struct sy_db *db, const char *user_id, const char *const *rooms, size_t n,
+                        int64_t *notes, int64_t *highlights, struct sy_error *err)
+{
+    struct sy_arena *a;
+    size_t *first, *count;
+    const char *p[2];
+    PGresult *res;
+
+    if (n == 0)
+        return SY_OK;
+    a = sy_arena_new();
+    first = sy_arena_alloc(a, sizeof(size_t) * n);
+    count = sy_arena_alloc(a, sizeof(size_t) * n);
+    p[0] = user_id;
+    p[1] = sy_db_text_array(a, rooms, n);
+    if ((res = sy_db_exec(db, "sync_batch_push_unread", 2, p, err)) == NULL) {
+        sy_arena_free(a);
+        return err->code;
+    }
+    split_rows(res, n, first, count);
+    for (size_t i = 0; i < n; i++) {
+        notes[i] = count[i] ? int_val(res, (int)first[i], 1) : 0;
+        highlights[i] = count[i] ? int_val(res, (int)first[i], 2) : 0;
+    }
+    PQclear(res);
+    sy_arena_free(a);
+    return SY_OK;
+}
+
+int
+sy_db_batch_receipts(struct sy_db *db, struct sy_arena *a, const char *const *rooms,
+                     const int64_t *from, size_t n, int64_t to, struct sy_db_receipt **rows,
+                     size_t *n_rows, struct sy_error *err)
+{
+    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    char t[24];
+    const char *p[3] = {NULL, NULL, t};
+    PGresult *res;
+
+    if (n == 0)
+        return SY_OK;
+    p[0] = sy_db_text_array(a, rooms, n);
+    p[1] = int_array(a, from, n);
+    snprintf(t, sizeof(t), "%lld", (long long)to);
+    if ((res = sy_db_exec(db, "sync_batch_receipts", 3, p, err)) == NULL)
+        return err->code;
+    split_rows(res, n, first, n_rows);
+    for (size_t i = 0; i < n; i++) {
+        rows[i] = sy_arena_alloc(a, sizeof(**rows) * (n_rows[i] + 1));
+        for (size_t k = 0; k < n_rows[i]; k++) {
+            struct sy_db_receipt *r = &rows[i][k];
+            int row = (int)(first[i] + k);
+
+            r->room_id = dup_val(a, res, row, 1);
+            r->receipt_type = dup_val(a, res, row, 2);
+            r->user_id = dup_val(a, res, row, 3);
+            r->thread_id = dup_val(a, res, row, 4);
+            r->event_id = dup_val(a, res, row, 5);
+            r->ts = int_val(res, row, 6);
+            r->stream_pos = int_val(res, row, 7);
+        }
+    }
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_batch_room_account_data(struct sy_db *db, struct sy_arena *a, const char *user_id,
+                              const char *const *rooms, const int64_t *from, size_t n, int64_t to,
+                              struct sy_db_account_data **rows, size_t *n_rows,
+                              struct sy_error *err)
+{
+    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    char t[24];
+    const char *p[4] = {user_id, NULL, NULL, t};
+    PGresult *res;
+
+    if (n == 0)
+        return SY_OK;
+    p[1] = sy_db_text_array(a, rooms, n);
+    p[2] = int_array(a, from, n);
+    snprintf(t, sizeof(t), "%lld", (long long)to);
+    if ((res = sy_db_exec(db, "sync_batch_room_account_data", 4, p, err)) == NULL)
+        return err->code;
+    split_rows(res, n, first, n_rows);
+    for (size_t i = 0; i < n; i++) {
+        rows[i] = sy_arena_alloc(a, sizeof(**rows) * (n_rows[i] + 1));
+        for (size_t k = 0; k < n_rows[i]; k++) {
+            struct sy_db_account_data *d = &rows[i][k];
+            int row = (int)(first[i] + k);
+
+            d->room_id = dup_val(a, res, row, 1);
+            d->type = dup_val(a, res, row, 2);
+            d->content = dup_val(a, res, row, 3);
+            d->stream_pos = int_val(res, row, 4);
+        }
+    }
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_batch_current_state_types(struct sy_db *db, struct sy_arena *a, const char *const *rooms,
+                                size_t n, const char *const *types, size_t n_types,
+                                const char ***ids, size_t *n_ids, struct sy_error *err)
+{
+    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    const char *p[2];
+    PGresult *res;
+
+    if (n == 0)
+        return SY_OK;
+    p[0] = sy_db_text_array(a, rooms, n);
+    p[1] = sy_db_text_array(a, types, n_types);
+    if ((res = sy_db_exec(db, "sync_batch_current_state_types", 2, p, err)) == NULL)
+        return err->code;
+    split_rows(res, n, first, n_ids);
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = sy_arena_alloc(a, sizeof(char *) * (n_ids[i] + 1));
+        for (size_t k = 0; k < n_ids[i]; k++)
+            ids[i][k] = dup_val(a, res, (int)(first[i] + k), 1);
+    }
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_batch_forgotten(struct sy_db *db, struct sy_arena *a, const char *user_id,
+                      const char ***rooms, size_t *n, struct sy_error *err)
+{
+    return sy_db_strings(db, a, "sync_batch_forgotten", 1, &user_id, rooms, n, err);
+}
