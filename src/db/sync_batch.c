@@ -99,6 +99,21 @@ const struct sy_stmt sy_db_sync_batch_stmts[] = {
      "JOIN current_state cs ON cs.room_id = q.room_id AND cs.type = ANY($2::text[]) "
      "AND cs.state_key = '' ORDER BY q.i, cs.type"},
     {"sync_batch_forgotten", "SELECT room_id FROM room_forgotten WHERE user_id = $1"},
+    /* state_group_lookup for many (group, type, state_key): one walk of all the chains. */
+    {"sync_batch_state_lookup",
+     "WITH RECURSIVE q(g, t, k, i) AS ("
+     "  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY), "
+     "chain(root, id, prev, n) AS ("
+     "  SELECT id, id, prev_group, 0 FROM state_groups WHERE id IN (SELECT g FROM q)"
+     "  UNION ALL SELECT c.root, g.id, g.prev_group, c.n + 1 FROM chain c "
+     "  JOIN state_groups g ON g.id = c.prev) "
+     "SELECT DISTINCT ON (q.i) q.i, s.event_id FROM q JOIN chain c ON c.root = q.g "
+     "JOIN state_group_entries s ON s.group_id = c.id AND s.type = q.t AND s.state_key = q.k "
+     "ORDER BY q.i, c.n"},
+    {"sync_batch_memberships",
+     "SELECT q.i, cs.membership, cs.event_id FROM unnest($1::text[]) WITH ORDINALITY "
+     "AS q(room_id, i) JOIN current_state cs ON cs.room_id = q.room_id "
+     "AND cs.type = 'm.room.member' AND cs.state_key = $2 ORDER BY q.i"},
     {NULL, NULL},
 };
 
@@ -477,4 +492,53 @@ sy_db_batch_forgotten(struct sy_db *db, struct sy_arena *a, const char *user_id,
                       const char ***rooms, size_t *n, struct sy_error *err)
 {
     return sy_db_strings(db, a, "sync_batch_forgotten", 1, &user_id, rooms, n, err);
+}
+
+int
+sy_db_batch_state_lookup(struct sy_db *db, struct sy_arena *a, const int64_t *groups,
+                         const char *const *types, const char *const *keys, size_t n,
+                         const char **event_ids, struct sy_error *err)
+{
+    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    size_t *count = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    const char *p[3];
+    PGresult *res;
+
+    if (n == 0)
+        return SY_OK;
+    p[0] = int_array(a, groups, n);
+    p[1] = sy_db_text_array(a, types, n);
+    p[2] = sy_db_text_array(a, keys, n);
+    if ((res = sy_db_exec(db, "sync_batch_state_lookup", 3, p, err)) == NULL)
+        return err->code;
+    split_rows(res, n, first, count);
+    for (size_t i = 0; i < n; i++)
+        event_ids[i] = count[i] ? dup_val(a, res, (int)first[i], 1) : NULL;
+    PQclear(res);
+    return SY_OK;
+}
+
+int
+sy_db_batch_memberships(struct sy_db *db, struct sy_arena *a, const char *const *rooms, size_t n,
+                        const char *user_id, const char **memberships, const char **event_ids,
+                        struct sy_error *err)
+{
+    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    size_t *count = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    const char *p[2];
+    PGresult *res;
+
+    if (n == 0)
+        return SY_OK;
+    p[0] = sy_db_text_array(a, rooms, n);
+    p[1] = user_id;
+    if ((res = sy_db_exec(db, "sync_batch_memberships", 2, p, err)) == NULL)
+        return err->code;
+    split_rows(res, n, first, count);
+    for (size_t i = 0; i < n; i++) {
+        memberships[i] = count[i] ? dup_val(a, res, (int)first[i], 1) : NULL;
+        event_ids[i] = count[i] ? dup_val(a, res, (int)first[i], 2) : NULL;
+    }
+    PQclear(res);
+    return SY_OK;
 }

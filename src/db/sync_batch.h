@@ -88,4 +88,20 @@ int sy_db_batch_current_state_types(struct sy_db *db, struct sy_arena *a, const 
 int sy_db_batch_forgotten(struct sy_db *db, struct sy_arena *a, const char *user_id,
                           const char ***rooms, size_t *n, struct sy_error *err);
 
+/*
+ * For each i: the event ID of (types[i], keys[i]) in the full state of
+ * groups[i], or NULL when absent (as sy_db_state_group_lookup).
+ */
+int sy_db_batch_state_lookup(struct sy_db *db, struct sy_arena *a, const int64_t *groups,
+                             const char *const *types, const char *const *keys, size_t n,
+                             const char **event_ids, struct sy_error *err);
+
+/*
+ * For each room: user_id's current membership and its event ID, both NULL
+ * when never a member (as sy_db_membership).
+ */
+int sy_db_batch_memberships(struct sy_db *db, struct sy_arena *a, const char *const *rooms,
+                            size_t n, const char *user_id, const char **memberships,
+                            const char **event_ids, struct sy_error *err);
+
 #endif /* SY_DB_SYNC_BATCH_H */

@@ -6,10 +6,12 @@
 #include "db/aliases.h"
 #include "db/events.h"
 #include "db/state.h"
+#include "db/sync_batch.h"
 #include "json/json.h"
 #include "rooms/visibility.h"
 #include "util/arena.h"
 #include "util/err.h"
+#include "util/map.h"
 
 /* content.<field> of a stored event, or NULL. */
 static const char *
@@ -100,6 +102,116 @@ sy_visibility_event(struct sy_db *db, struct sy_arena *a, const struct sy_db_eve
     if (strcmp(hv, "shared") == 0)
         return shared_visible(db, a, ev, user_id, err);
     return 0;
+}
+
+/* content.<field> of an event's client JSON, or NULL. */
+static const char *
+content_field(struct sy_arena *a, const char *client_json, const char *field)
+{
+    struct sy_error err = {0};
+    struct json_object *o;
+
+    if (client_json == NULL ||
+        sy_json_parse(a, client_json, strlen(client_json), 64, &o, &err) != SY_OK)
+        return NULL;
+    return sy_json_get_str(sy_json_get_obj(o, "content"), field);
+}
+
+/*
+ * For each i: the history visibility (*hv) and user_id's membership
+ * (*mem) in the state after evs[i], with the defaults of the one-event
+ * path ("shared", "leave").  Two queries for all.
+ */
+static int
+visibility_inputs(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *const *evs,
+                  size_t n, const char *user_id, const char **hv, const char **mem,
+                  struct sy_error *err)
+{
+    int64_t *groups = sy_arena_alloc(a, sizeof(int64_t) * (2 * n + 1));
+    const char **types = sy_arena_alloc(a, sizeof(char *) * (2 * n + 1));
+    const char **keys = sy_arena_alloc(a, sizeof(char *) * (2 * n + 1));
+    const char **ids = sy_arena_alloc(a, sizeof(char *) * (2 * n + 1));
+    const char **found = sy_arena_alloc(a, sizeof(char *) * (2 * n + 1));
+    struct sy_map *json = sy_map_new(a, 2 * n + 1);
+    struct sy_db_event *rows;
+    size_t n_found = 0, n_rows;
+
+    for (size_t i = 0; i < n; i++) {
+        groups[2 * i] = groups[2 * i + 1] = evs[i]->state_after;
+        types[2 * i] = "m.room.history_visibility", keys[2 * i] = "";
+        types[2 * i + 1] = "m.room.member", keys[2 * i + 1] = user_id;
+    }
+    if (sy_db_batch_state_lookup(db, a, groups, types, keys, 2 * n, ids, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < 2 * n; i++)
+        if (ids[i] != NULL)
+            found[n_found++] = ids[i];
+    if (sy_db_batch_events_get(db, a, found, n_found, &rows, &n_rows, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < n_rows; i++)
+        sy_map_set(json, rows[i].event_id, (void *)rows[i].client_json);
+    for (size_t i = 0; i < n; i++) {
+        const char *h = NULL, *m = NULL;
+
+        if (ids[2 * i] != NULL)
+            h = content_field(a, sy_map_get(json, ids[2 * i]), "history_visibility");
+        if (ids[2 * i + 1] != NULL)
+            m = content_field(a, sy_map_get(json, ids[2 * i + 1]), "membership");
+        hv[i] = h != NULL ? h : "shared";
+        mem[i] = m != NULL ? m : "leave";
+    }
+    return SY_OK;
+}
+
+int
+sy_visibility_events(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *const *evs,
+                     size_t n, const char *user_id, int *visible, struct sy_error *err)
+{
+    const char **hv = sy_arena_alloc(a, sizeof(char *) * (n + 1));
+    const char **mem = sy_arena_alloc(a, sizeof(char *) * (n + 1));
+    const char **rooms = sy_arena_alloc(a, sizeof(char *) * (n + 1));
+    const char **now = sy_arena_alloc(a, sizeof(char *) * (n + 1));
+    const char **now_ids = sy_arena_alloc(a, sizeof(char *) * (n + 1));
+    size_t *shared = sy_arena_alloc(a, sizeof(size_t) * (n + 1)), n_shared = 0;
+
+    if (n == 0)
+        return SY_OK;
+    if (visibility_inputs(db, a, evs, n, user_id, hv, mem, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < n; i++) {
+        const struct sy_db_event *ev = evs[i];
+
+        visible[i] = 0;
+        if (ev->rejected != NULL)
+            continue;
+        if ((strcmp(ev->type, "m.room.member") == 0 && ev->state_key != NULL &&
+             strcmp(ev->state_key, user_id) == 0) ||
+            strcmp(hv[i], "world_readable") == 0 || strcmp(mem[i], "join") == 0 ||
+            (strcmp(hv[i], "invited") == 0 && strcmp(mem[i], "invite") == 0))
+            visible[i] = 1;
+        else if (strcmp(hv[i], "shared") == 0) {
+            rooms[n_shared] = ev->room_id;
+            shared[n_shared++] = i;
+        }
+    }
+    /* shared: current members see it; a former member's case is decided event by event. */
+    if (sy_db_batch_memberships(db, a, rooms, n_shared, user_id, now, now_ids, err) != SY_OK)
+        return err->code;
+    for (size_t k = 0; k < n_shared; k++) {
+        size_t i = shared[k];
+        int r;
+
+        if (now[k] == NULL)
+            continue;
+        if (strcmp(now[k], "join") == 0) {
+            visible[i] = 1;
+        } else if (strcmp(now[k], "leave") == 0 || strcmp(now[k], "ban") == 0) {
+            if ((r = shared_visible(db, a, evs[i], user_id, err)) < 0)
+                return r;
+            visible[i] = r;
+        }
+    }
+    return SY_OK;
 }
 
 int

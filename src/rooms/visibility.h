@@ -5,6 +5,7 @@
 #ifndef SY_ROOMS_VISIBILITY_H
 #define SY_ROOMS_VISIBILITY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct sy_arena;
@@ -21,6 +22,15 @@ struct sy_error;
  */
 int sy_visibility_event(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *ev,
                         const char *user_id, struct sy_error *err);
+
+/*
+ * sy_visibility_event for evs[0..n) at once: visible[i] 1 or 0.  A few
+ * queries for all of them (the state entries, their events, the user's
+ * current memberships); only a former member's "shared" history is
+ * decided event by event.  0, or an error with *err set.
+ */
+int sy_visibility_events(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *const *evs,
+                         size_t n, const char *user_id, int *visible, struct sy_error *err);
 
 /*
  * The state group whose state user_id may see now: 0 with *current set for

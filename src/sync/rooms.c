@@ -190,6 +190,8 @@ struct room_job {
     /* The state phase: */
     struct sy_db_state_row *start, *before;
     size_t n_start, n_before;
+    const char **lazy_ids; /* lazy loading, incremental: the senders' member events */
+    size_t n_lazy;
     const char **ids; /* state events to fetch */
     size_t n_ids;
     struct sy_map *known; /* event ID -> 1 (client has or will get it), 2 (maybe redundant) */
@@ -504,13 +506,13 @@ resolve_groups(struct rooms_run *run, struct sy_error *err)
  * user), and on an incremental sync those senders' members even when
  * unchanged.
  */
-static int
-state_ids(struct rooms_run *run, struct room_job *j, struct sy_error *err)
+static void
+state_ids(struct rooms_run *run, struct room_job *j)
 {
     struct sy_sync_ctx *ctx = run->ctx;
     struct sy_map *senders = sy_map_new(ctx->a, j->n + 2);
-    const char **extra = NULL;
-    size_t n_extra = 0;
+    const char **extra = j->lazy_ids;
+    size_t n_extra = j->n_lazy;
     int lazy = run->state.lazy_load_members;
 
     j->known = sy_map_new(ctx->a, 16);
@@ -522,11 +524,6 @@ state_ids(struct rooms_run *run, struct room_job *j, struct sy_error *err)
     sy_map_set(senders, ctx->user_id, (void *)1);
     for (size_t i = 0; i < j->n_before; i++)
         sy_map_set(j->known, j->before[i].event_id, (void *)1);
-    /* Senders' members the client may lack on an incremental lazy-loading sync. */
-    if (lazy && !j->fresh && j->n > 0 &&
-        sy_timeline_member_ids(ctx->db, ctx->a, j->start_group, j->chrono, j->n, NULL, NULL,
-                               &extra, &n_extra, err) != SY_OK)
-        return err->code;
     j->ids = sy_arena_alloc(ctx->a, sizeof(char *) * (j->n_start + n_extra + 1));
     j->n_ids = 0;
     for (size_t i = 0; i < j->n_start; i++) {
@@ -547,7 +544,6 @@ state_ids(struct rooms_run *run, struct room_job *j, struct sy_error *err)
             sy_map_set(j->known, extra[i], (void *)2); /* 2: unchanged, maybe redundant */
             j->ids[j->n_ids++] = extra[i];
         }
-    return SY_OK;
 }
 
 /* One room's "state": its fetched events through the whole state filter, less the timeline's. */
@@ -577,6 +573,36 @@ state_json(struct rooms_run *run, struct room_job *j)
     json_object_object_add(child(j->room, "state"), "events", event_array(ctx, events, k));
 }
 
+/*
+ * Lazy loading on an incremental sync: the member events of each
+ * timeline's senders at its start, which the client may lack even when
+ * unchanged (two queries for all rooms).
+ */
+static int
+lazy_members(struct rooms_run *run, struct sy_error *err)
+{
+    struct sy_sync_ctx *ctx = run->ctx;
+    struct sy_timeline_members *q = sy_arena_alloc(ctx->a, sizeof(*q) * (run->n_jobs + 1));
+    struct room_job **of = sy_arena_alloc(ctx->a, sizeof(*of) * (run->n_jobs + 1));
+    size_t k = 0;
+
+    for (size_t i = 0; i < run->n_jobs; i++) {
+        struct room_job *j = &run->jobs[i];
+
+        if (!j->timeline || j->empty || j->fresh || j->n == 0)
+            continue;
+        q[k] = (struct sy_timeline_members){.group = j->start_group, .events = j->chrono, .n = j->n};
+        of[k++] = j;
+    }
+    if (sy_timeline_member_ids_many(ctx->db, ctx->a, q, k, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < k; i++) {
+        of[i]->lazy_ids = q[i].ids;
+        of[i]->n_lazy = q[i].n_ids;
+    }
+    return SY_OK;
+}
+
 /* Every room's "state": the IDs per room, the events of all rooms in one query. */
 static int
 room_states(struct rooms_run *run, struct sy_error *err)
@@ -587,13 +613,14 @@ room_states(struct rooms_run *run, struct sy_error *err)
     const char **ids;
     size_t n_ids = 0, n_events, k = 0;
 
+    if (run->state.lazy_load_members && lazy_members(run, err) != SY_OK)
+        return err->code;
     for (size_t i = 0; i < run->n_jobs; i++) {
         struct room_job *j = &run->jobs[i];
 
         if (!j->timeline || j->empty)
             continue;
-        if (state_ids(run, j, err) != SY_OK)
-            return err->code;
+        state_ids(run, j);
         n_ids += j->n_ids;
         sy_map_set(by_room, j->m->room_id, j);
     }
@@ -831,18 +858,18 @@ invited_rooms(struct sy_sync_ctx *ctx, const struct sy_db_membership *const *ms,
               struct sy_error *err)
 {
     size_t n_types = sizeof(stripped_types) / sizeof(stripped_types[0]), n_ids = 0, k = 0;
-    const char **rooms = sy_arena_alloc(ctx->a, sizeof(char *) * (n + 1)), **ids, ***state_ids;
+    const char **rooms = sy_arena_alloc(ctx->a, sizeof(char *) * (n + 1)), **ids, ***cur_ids;
     size_t *n_state = sy_arena_alloc(ctx->a, sizeof(size_t) * (n + 1)), n_rows;
     struct sy_map *objs = sy_map_new(ctx->a, n + 1);
     struct sy_db_event *rows;
 
     if (n == 0)
         return SY_OK;
-    state_ids = sy_arena_alloc(ctx->a, sizeof(*state_ids) * (n + 1));
+    cur_ids = sy_arena_alloc(ctx->a, sizeof(*cur_ids) * (n + 1));
     for (size_t i = 0; i < n; i++)
         rooms[i] = ms[i]->room_id;
     if (sy_db_batch_current_state_types(ctx->db, ctx->a, rooms, n, stripped_types, n_types,
-                                        state_ids, n_state, err) != SY_OK)
+                                        cur_ids, n_state, err) != SY_OK)
         return err->code;
     for (size_t i = 0; i < n; i++)
         n_ids += n_state[i] + 1;
@@ -852,7 +879,7 @@ invited_rooms(struct sy_sync_ctx *ctx, const struct sy_db_membership *const *ms,
         struct json_object *room = json_object_new_object(), *events = json_object_new_array();
 
         for (size_t s = 0; s < n_state[i]; s++)
-            ids[k++] = state_ids[i][s];
+            ids[k++] = cur_ids[i][s];
         ids[k++] = ms[i]->event_id; /* the invite or knock itself */
         json_object_object_add(child(room, is_invite ? "invite_state" : "knock_state"), "events",
                                events);

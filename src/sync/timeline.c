@@ -88,6 +88,39 @@ sy_timeline_visible(struct sy_timeline_vis *v, const struct sy_db_event *ev, str
 }
 
 int
+sy_timeline_vis_prefetch(struct sy_timeline_vis *v, const struct sy_db_event *const *evs, size_t n,
+                         struct sy_error *err)
+{
+    const struct sy_db_event **todo = sy_arena_alloc(v->a, sizeof(*todo) * (n + 1));
+    int *visible = sy_arena_alloc(v->a, sizeof(int) * (n + 1));
+    struct sy_map *seen = sy_map_new(v->a, n + 1);
+    size_t k = 0;
+    char key[24];
+
+    /* One event per state group the memo lacks; the others share its answer. */
+    for (size_t i = 0; i < n; i++) {
+        const struct sy_db_event *ev = evs[i];
+
+        if (ev->rejected != NULL ||
+            (strcmp(ev->type, "m.room.member") == 0 && ev->state_key != NULL &&
+             strcmp(ev->state_key, v->user_id) == 0))
+            continue;
+        snprintf(key, sizeof(key), "%lld", (long long)ev->state_after);
+        if (sy_map_get(v->memo, key) != NULL || sy_map_get(seen, key) != NULL)
+            continue;
+        sy_map_set(seen, key, (void *)1);
+        todo[k++] = ev;
+    }
+    if (sy_visibility_events(v->db, v->a, todo, k, v->user_id, visible, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < k; i++) {
+        snprintf(key, sizeof(key), "%lld", (long long)todo[i]->state_after);
+        sy_map_set(v->memo, key, visible[i] ? (void *)1 : (void *)2);
+    }
+    return SY_OK;
+}
+
+int
 sy_timeline_match(struct sy_arena *a, const struct sy_event_filter *f, const struct sy_db_event *ev)
 {
     int has_url = 0;
@@ -278,6 +311,46 @@ sy_timeline_walk(struct sy_db *db, struct sy_arena *a, const struct sy_timeline_
     return walk_rest(db, a, w, out, 0, err);
 }
 
+/*
+ * Before a round's rows are taken: the visibility of all the rows that
+ * will need it, decided together (per visibility memo; /sync has one).
+ */
+static int
+prefetch_visibility(struct sy_arena *a, const struct sy_timeline_walk *w, const size_t *slot,
+                    struct sy_db_event *const *rows, const size_t *got, size_t k,
+                    struct sy_error *err)
+{
+    size_t total = 0;
+
+    for (size_t j = 0; j < k; j++)
+        total += got[j];
+    for (size_t j = 0; j < k; j++) {
+        struct sy_timeline_vis *vis = w[slot[j]].vis;
+        const struct sy_db_event **evs;
+        size_t n = 0;
+        int done = 0;
+
+        /* Each memo once: at the first walk that uses it. */
+        for (size_t p = 0; p < j && !done; p++)
+            done = w[slot[p]].vis == vis;
+        if (vis == NULL || done)
+            continue;
+        evs = sy_arena_alloc(a, sizeof(*evs) * (total + 1));
+        for (size_t jj = j; jj < k; jj++) {
+            const struct sy_timeline_walk *wj = &w[slot[jj]];
+
+            if (wj->vis != vis)
+                continue;
+            for (size_t r = 0; r < got[jj]; r++)
+                if (wj->vis_below == 0 || rows[jj][r].stream_ordering < wj->vis_below)
+                    evs[n++] = &rows[jj][r];
+        }
+        if (sy_timeline_vis_prefetch(vis, evs, n, err) != SY_OK)
+            return err->code;
+    }
+    return SY_OK;
+}
+
 int
 sy_timeline_walk_many(struct sy_db *db, struct sy_arena *a, const struct sy_timeline_walk *w,
                       size_t n, struct sy_timeline_page *out, struct sy_error *err)
@@ -328,7 +401,8 @@ sy_timeline_walk_many(struct sy_db *db, struct sy_arena *a, const struct sy_time
         }
         if (k == 0)
             break;
-        if (sy_db_batch_ranges(db, a, rooms, after, upto, want, k, rows, got, err) != SY_OK)
+        if (sy_db_batch_ranges(db, a, rooms, after, upto, want, k, rows, got, err) != SY_OK ||
+            prefetch_visibility(a, w, slot, rows, got, k, err) != SY_OK)
             return err->code;
         for (size_t j = 0; j < k; j++) {
             size_t i = slot[j];
@@ -342,15 +416,93 @@ sy_timeline_walk_many(struct sy_db *db, struct sy_arena *a, const struct sy_time
     return SY_OK;
 }
 
-/* The member event of user in group (NULL when absent). */
+/* One state lookup of sy_timeline_member_ids_many: (group, user) -> *dest. */
+struct member_lookup {
+    int64_t group;
+    const char *user;
+    const char **dest;
+};
+
+/* Run lookups[0..n) as one query (db/sync_batch.h). */
 static int
-member_in(struct sy_db *db, struct sy_arena *a, int64_t group, const char *user, const char **id,
-          struct sy_error *err)
+member_lookups(struct sy_db *db, struct sy_arena *a, struct member_lookup *l, size_t n,
+               struct sy_error *err)
 {
-    *id = NULL;
-    if (group == 0)
-        return SY_OK;
-    return sy_db_state_group_lookup(db, a, group, "m.room.member", user, id, err);
+    int64_t *groups = sy_arena_alloc(a, sizeof(int64_t) * (n + 1));
+    const char **types = sy_arena_alloc(a, sizeof(char *) * (n + 1));
+    const char **keys = sy_arena_alloc(a, sizeof(char *) * (n + 1));
+    const char **ids = sy_arena_alloc(a, sizeof(char *) * (n + 1));
+
+    for (size_t i = 0; i < n; i++) {
+        groups[i] = l[i].group;
+        types[i] = "m.room.member";
+        keys[i] = l[i].user;
+    }
+    if (sy_db_batch_state_lookup(db, a, groups, types, keys, n, ids, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < n; i++)
+        *l[i].dest = ids[i];
+    return SY_OK;
+}
+
+int
+sy_timeline_member_ids_many(struct sy_db *db, struct sy_arena *a, struct sy_timeline_members *q,
+                            size_t n, struct sy_error *err)
+{
+    size_t cap = 1, k = 0;
+    struct member_lookup *l;
+    const char ***found;
+    const struct sy_db_event ***first; /* the user's first event, per room and user */
+
+    for (size_t r = 0; r < n; r++)
+        cap += q[r].n + 1;
+    l = sy_arena_alloc(a, sizeof(*l) * cap);
+    found = sy_arena_alloc(a, sizeof(*found) * (n + 1));
+    first = sy_arena_alloc(a, sizeof(*first) * (n + 1));
+    /* The distinct users of each room, in order: senders first, then 'also'. */
+    for (size_t r = 0; r < n; r++) {
+        struct sy_map *seen = sy_map_new(a, q[r].n + 1);
+
+        q[r].ids = sy_arena_alloc(a, sizeof(char *) * (q[r].n + 2));
+        q[r].n_ids = 0;
+        found[r] = sy_arena_alloc(a, sizeof(char *) * (q[r].n + 2));
+        first[r] = sy_arena_alloc(a, sizeof(*first[r]) * (q[r].n + 2));
+        for (size_t i = 0; i <= q[r].n; i++) {
+            const char *user = i < q[r].n ? q[r].events[i].sender : q[r].also;
+            size_t u = q[r].n_ids;
+
+            if (user == NULL || sy_map_get(seen, user) != NULL ||
+                (q[r].skip != NULL && sy_map_get(q[r].skip, user) != NULL))
+                continue;
+            sy_map_set(seen, user, (void *)1);
+            q[r].ids[u] = user; /* the user for now; the event ID below */
+            found[r][u] = NULL;
+            first[r][u] = i < q[r].n ? &q[r].events[i] : NULL;
+            q[r].n_ids++;
+            if (q[r].group != 0)
+                l[k++] = (struct member_lookup){q[r].group, user, &found[r][u]};
+        }
+    }
+    if (member_lookups(db, a, l, k, err) != SY_OK)
+        return err->code;
+    /* A sender absent from the group: the state after their first event here. */
+    k = 0;
+    for (size_t r = 0; r < n; r++)
+        for (size_t u = 0; u < q[r].n_ids; u++)
+            if (found[r][u] == NULL && first[r][u] != NULL && first[r][u]->state_after != 0)
+                l[k++] = (struct member_lookup){first[r][u]->state_after, q[r].ids[u],
+                                                &found[r][u]};
+    if (member_lookups(db, a, l, k, err) != SY_OK)
+        return err->code;
+    for (size_t r = 0; r < n; r++) {
+        size_t m = 0;
+
+        for (size_t u = 0; u < q[r].n_ids; u++)
+            if (found[r][u] != NULL)
+                q[r].ids[m++] = found[r][u];
+        q[r].n_ids = m;
+    }
+    return SY_OK;
 }
 
 int
@@ -359,23 +511,12 @@ sy_timeline_member_ids(struct sy_db *db, struct sy_arena *a, int64_t group,
                        const struct sy_map *skip, const char ***ids, size_t *n_ids,
                        struct sy_error *err)
 {
-    struct sy_map *seen = sy_map_new(a, n + 1);
+    struct sy_timeline_members q = {
+        .group = group, .events = events, .n = n, .also = also, .skip = skip};
 
-    *ids = sy_arena_alloc(a, sizeof(char *) * (n + 2));
-    *n_ids = 0;
-    for (size_t i = 0; i <= n; i++) {
-        const char *user = i < n ? events[i].sender : also, *id;
-
-        if (user == NULL || sy_map_get(seen, user) != NULL ||
-            (skip != NULL && sy_map_get(skip, user) != NULL))
-            continue;
-        sy_map_set(seen, user, (void *)1);
-        if (member_in(db, a, group, user, &id, err) != SY_OK)
-            return err->code;
-        if (id == NULL && i < n && member_in(db, a, events[i].state_after, user, &id, err) != SY_OK)
-            return err->code;
-        if (id != NULL)
-            (*ids)[(*n_ids)++] = id;
-    }
+    if (sy_timeline_member_ids_many(db, a, &q, 1, err) != SY_OK)
+        return err->code;
+    *ids = q.ids;
+    *n_ids = q.n_ids;
     return SY_OK;
 }

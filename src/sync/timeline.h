@@ -59,6 +59,13 @@ void sy_timeline_vis_init(struct sy_timeline_vis *v, struct sy_db *db, struct sy
 /* 1 visible, 0 not, negative on a database error (*err set). */
 int sy_timeline_visible(struct sy_timeline_vis *v, const struct sy_db_event *ev,
                         struct sy_error *err);
+/*
+ * Decide at once (rooms/visibility.h sy_visibility_events, a few queries)
+ * the visibility of evs[0..n) whose state groups the memo lacks, so that
+ * sy_timeline_visible answers them from the memo.  0 or an error.
+ */
+int sy_timeline_vis_prefetch(struct sy_timeline_vis *v, const struct sy_db_event *const *evs,
+                             size_t n, struct sy_error *err);
 
 /* 1 if the stored event passes the filter f (NULL passes everything). */
 int sy_timeline_match(struct sy_arena *a, const struct sy_event_filter *f,
@@ -138,5 +145,19 @@ int sy_timeline_member_ids(struct sy_db *db, struct sy_arena *a, int64_t group,
                            const struct sy_db_event *events, size_t n, const char *also,
                            const struct sy_map *skip, const char ***ids, size_t *n_ids,
                            struct sy_error *err);
+
+/* One room's question to sy_timeline_member_ids_many, and its answer (ids). */
+struct sy_timeline_members {
+    int64_t group;
+    const struct sy_db_event *events;
+    size_t n;
+    const char *also;
+    const struct sy_map *skip;
+    const char **ids; /* out: as sy_timeline_member_ids */
+    size_t n_ids;
+};
+/* sy_timeline_member_ids for q[0..n) together: two queries for all the rooms. */
+int sy_timeline_member_ids_many(struct sy_db *db, struct sy_arena *a, struct sy_timeline_members *q,
+                                size_t n, struct sy_error *err);
 
 #endif /* SY_SYNC_TIMELINE_H */
