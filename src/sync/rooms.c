@@ -24,12 +24,8 @@
  * Lazy loading on an incremental sync adds the member events of timeline
  * senders even when unchanged, since the client may never have had them;
  * unless include_redundant_members, a per-device memory of the member
- * events already sent (as Synapse's) leaves those out.  An initial sync
- * clears the device's memory; a restart or eviction only costs redundant
- * member events, never missing ones.
+ * events already sent (sync/lazy_members.h) leaves those out.
  */
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "db/events.h"
@@ -40,6 +36,7 @@
 #include "rooms/room.h"
 #include "rooms/state.h"
 #include "sync/filter.h"
+#include "sync/lazy_members.h"
 #include "sync/sections.h"
 #include "sync/sync.h"
 #include "sync/timeline.h"
@@ -56,117 +53,6 @@ static const char *const stripped_types[] = {
     "m.room.create",          "m.room.join_rules", "m.room.name",  "m.room.avatar",
     "m.room.canonical_alias", "m.room.encryption", "m.room.topic", "m.room.guest_access",
 };
-
-/*
- * Member events sent to a device ("room\x1fuser" -> event ID), per
- * "user\x1fdevice".  Bounded: past the caps a device's memory, or all of
- * it, is dropped.
- */
-#define LAZY_MAX_DEVICES 4096
-#define LAZY_MAX_MEMBERS 20000
-
-struct lazy_device {
-    struct sy_arena *a;
-    struct sy_map *sent;
-    size_t n_sets; /* values are arena copies: bound the arena, not just the map */
-};
-
-static pthread_mutex_t lazy_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct sy_arena *lazy_arena; /* holds lazy_devices' table */
-static struct sy_map *lazy_devices;
-static size_t lazy_device_sets; /* keys added to lazy_devices since its arena was made */
-
-static void
-lazy_drop_all_locked(void)
-{
-    size_t it = 0;
-    void *v;
-
-    if (lazy_devices != NULL)
-        while (sy_map_next(lazy_devices, &it, NULL, &v)) {
-            struct lazy_device *d = v;
-
-            sy_arena_free(d->a);
-            free(d);
-        }
-    if (lazy_arena != NULL)
-        sy_arena_free(lazy_arena);
-    lazy_arena = sy_arena_new();
-    lazy_devices = sy_map_new(lazy_arena, 64);
-    lazy_device_sets = 0;
-}
-
-static const char *
-lazy_device_key(struct sy_sync_ctx *ctx)
-{
-    return sy_arena_printf(ctx->a, "%s\x1f%s", ctx->user_id, ctx->device_id ? ctx->device_id : "");
-}
-
-/* Forget what this device was sent (a new sync sequence). */
-static void
-lazy_forget(struct sy_sync_ctx *ctx)
-{
-    const char *key = lazy_device_key(ctx);
-    struct lazy_device *d;
-
-    pthread_mutex_lock(&lazy_lock);
-    if (lazy_devices != NULL && (d = sy_map_get(lazy_devices, key)) != NULL) {
-        sy_map_del(lazy_devices, key);
-        sy_arena_free(d->a);
-        free(d);
-    }
-    pthread_mutex_unlock(&lazy_lock);
-}
-
-/* 1 if this device was sent member event 'event_id' for (room_id, user). */
-static int
-lazy_was_sent(struct sy_sync_ctx *ctx, const char *room_id, const char *user, const char *event_id)
-{
-    const char *key = lazy_device_key(ctx), *sent;
-    struct lazy_device *d;
-    int hit = 0;
-
-    pthread_mutex_lock(&lazy_lock);
-    if (lazy_devices != NULL && (d = sy_map_get(lazy_devices, key)) != NULL &&
-        (sent = sy_map_get(d->sent, sy_arena_printf(ctx->a, "%s\x1f%s", room_id, user))) != NULL)
-        hit = strcmp(sent, event_id) == 0;
-    pthread_mutex_unlock(&lazy_lock);
-    return hit;
-}
-
-/* Remember the member events among events[0..n). */
-static void
-lazy_remember(struct sy_sync_ctx *ctx, const char *room_id, const struct sy_db_event *events,
-              size_t n)
-{
-    const char *key = lazy_device_key(ctx);
-    struct lazy_device *d;
-
-    pthread_mutex_lock(&lazy_lock);
-    if (lazy_devices == NULL || lazy_device_sets >= LAZY_MAX_DEVICES)
-        lazy_drop_all_locked();
-    if ((d = sy_map_get(lazy_devices, key)) == NULL) {
-        d = calloc(1, sizeof(*d));
-        if (d == NULL)
-            abort();
-        d->a = sy_arena_new();
-        d->sent = sy_map_new(d->a, 16);
-        sy_map_set(lazy_devices, key, d);
-        lazy_device_sets++;
-    }
-    if (d->n_sets + n >= LAZY_MAX_MEMBERS) {
-        sy_arena_free(d->a);
-        d->a = sy_arena_new();
-        d->sent = sy_map_new(d->a, 16);
-        d->n_sets = 0;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(events[i].type, "m.room.member") == 0 && events[i].state_key != NULL &&
-            d->n_sets++ < LAZY_MAX_MEMBERS)
-            sy_map_set(d->sent, sy_arena_printf(ctx->a, "%s\x1f%s", room_id, events[i].state_key),
-                       sy_arena_strdup(d->a, events[i].event_id));
-    pthread_mutex_unlock(&lazy_lock);
-}
 
 /*
  * One room the section answers for.  The section works in phases over
@@ -562,13 +448,15 @@ state_json(struct rooms_run *run, struct room_job *j)
             continue;
         if (lazy && !run->state.include_redundant_members &&
             sy_map_get(j->known, e->event_id) == (void *)2 &&
-            lazy_was_sent(ctx, j->m->room_id, e->state_key, e->event_id))
+            sy_sync_lazy_was_sent(ctx->a, ctx->user_id, ctx->device_id, j->m->room_id,
+                                  e->state_key, e->event_id))
             continue;
         events[k++] = *e;
     }
     if (lazy && !run->state.include_redundant_members) {
-        lazy_remember(ctx, j->m->room_id, events, k);
-        lazy_remember(ctx, j->m->room_id, j->chrono, j->n);
+        sy_sync_lazy_remember(ctx->a, ctx->user_id, ctx->device_id, j->m->room_id, events, k);
+        sy_sync_lazy_remember(ctx->a, ctx->user_id, ctx->device_id, j->m->room_id, j->chrono,
+                              j->n);
     }
     json_object_object_add(child(j->room, "state"), "events", event_array(ctx, events, k));
 }
@@ -943,7 +831,7 @@ run_init(struct rooms_run *run, struct sy_sync_ctx *ctx, struct sy_error *err)
     run->limit = limit < 0 ? 0 : limit > TIMELINE_MAX_LIMIT ? TIMELINE_MAX_LIMIT : (int)limit;
     sy_timeline_vis_init(&run->vis, ctx->db, ctx->a, ctx->user_id);
     if (ctx->initial && run->state.lazy_load_members && !run->state.include_redundant_members)
-        lazy_forget(ctx);
+        sy_sync_lazy_forget(ctx->user_id, ctx->device_id);
     return SY_OK;
 }
 
