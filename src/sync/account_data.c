@@ -300,8 +300,8 @@ sy_sync_room_account_data(struct sy_sync_ctx *ctx, struct sy_sync_room_slot *roo
     for (size_t j = 0; j < k; j++) {
         if (n_rows[j] == 0)
             continue;
-        rooms[slot[j]].any = 1;
-        json_object_object_add(rooms[slot[j]].room, "account_data", events_of(rows[j], n_rows[j]));
+        json_object_object_add(sy_sync_room_slot_object(ctx, &rooms[slot[j]]), "account_data",
+                               events_of(rows[j], n_rows[j]));
     }
     return SY_OK;
 }

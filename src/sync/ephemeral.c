@@ -241,8 +241,7 @@ room_ephemeral(struct sy_sync_ctx *ctx, struct sy_sync_room_slot *slot,
         json_object_array_add(events, receipts);
     wrap = json_object_new_object();
     json_object_object_add(wrap, "events", events);
-    json_object_object_add(slot->room, "ephemeral", wrap);
-    slot->any = 1;
+    json_object_object_add(sy_sync_room_slot_object(ctx, slot), "ephemeral", wrap);
 }
 
 int

@@ -61,7 +61,7 @@ static const char *const stripped_types[] = {
  */
 struct room_job {
     const struct sy_db_membership *m;
-    struct json_object *room; /* its object, already in rooms.join or rooms.leave */
+    struct json_object *room; /* its object (an arena root), made when something goes in */
     int joined;               /* rooms.join (else rooms.leave) */
     int fresh;                /* the client has nothing of this room yet */
     int timeline;             /* read its timeline (else: nothing new in it) */
@@ -100,6 +100,15 @@ struct rooms_run {
     struct room_job *jobs;
     size_t n_jobs;
 };
+
+/* The room's object, made on first use (rooms.join/leave get it when the section settles). */
+static struct json_object *
+room_object(struct rooms_run *run, struct room_job *j)
+{
+    if (j->room == NULL)
+        j->room = sy_json_new_object(run->ctx->a);
+    return j->room;
+}
 
 static struct json_object *
 child(struct json_object *parent, const char *key)
@@ -206,10 +215,18 @@ static int
 walk_timelines(struct rooms_run *run, struct sy_error *err)
 {
     struct sy_sync_ctx *ctx = run->ctx;
-    struct sy_timeline_walk *walks = sy_arena_alloc(ctx->a, sizeof(*walks) * (run->n_jobs + 1));
-    struct sy_timeline_page *pages = sy_arena_alloc(ctx->a, sizeof(*pages) * (run->n_jobs + 1));
-    size_t *slot = sy_arena_alloc(ctx->a, sizeof(size_t) * (run->n_jobs + 1)), k = 0;
+    struct sy_timeline_walk *walks;
+    struct sy_timeline_page *pages;
+    size_t *slot, k = 0;
 
+    for (size_t i = 0; i < run->n_jobs; i++)
+        k += run->jobs[i].timeline;
+    if (k == 0)
+        return SY_OK; /* an incremental sync where no room moved */
+    walks = sy_arena_alloc(ctx->a, sizeof(*walks) * k);
+    pages = sy_arena_alloc(ctx->a, sizeof(*pages) * k);
+    slot = sy_arena_alloc(ctx->a, sizeof(size_t) * k);
+    k = 0;
     for (size_t i = 0; i < run->n_jobs; i++) {
         struct room_job *j = &run->jobs[i];
 
@@ -319,7 +336,7 @@ timeline_json(struct rooms_run *run, struct sy_error *err)
         json_object_object_add(timeline, "limited", json_object_new_boolean(j->limited));
         json_object_object_add(timeline, "prev_batch",
                                json_object_new_string(sy_timeline_token(ctx->a, prev)));
-        json_object_object_add(j->room, "timeline", timeline);
+        json_object_object_add(room_object(run, j), "timeline", timeline);
     }
     return SY_OK;
 }
@@ -458,7 +475,8 @@ state_json(struct rooms_run *run, struct room_job *j)
         sy_sync_lazy_remember(ctx->a, ctx->user_id, ctx->device_id, j->m->room_id, j->chrono,
                               j->n);
     }
-    json_object_object_add(child(j->room, "state"), "events", event_array(ctx, events, k));
+    json_object_object_add(child(room_object(run, j), "state"), "events",
+                           event_array(ctx, events, k));
 }
 
 /*
@@ -555,8 +573,10 @@ room_extras(struct rooms_run *run, struct sy_error *err)
     }
     if (sy_sync_room_extras(ctx, slots, k, err) != SY_OK)
         return err->code;
-    for (size_t s = 0; s < k; s++)
+    for (size_t s = 0; s < k; s++) {
         run->jobs[slot_job[s]].extra = slots[s].any;
+        run->jobs[slot_job[s]].room = slots[s].room;
+    }
     return SY_OK;
 }
 
@@ -597,12 +617,14 @@ summaries(struct rooms_run *run, const char *const *rooms, struct json_object **
 }
 
 /*
- * Settle rooms.join: a joined room with nothing new in its timeline and
- * nothing from the other streams leaves the response; the others get
- * their summary and unread counts.
+ * Settle rooms.join and rooms.leave, in membership order: a joined room
+ * with nothing new in its timeline and nothing from the other streams
+ * stays out; the joined rooms sent get their summary and unread counts.
+ * Every left room placed is sent.
  */
 static int
-settle_joined(struct rooms_run *run, struct json_object *join, int *any, struct sy_error *err)
+settle_rooms(struct rooms_run *run, struct json_object *join, struct json_object *leave, int *any,
+             struct sy_error *err)
 {
     struct sy_sync_ctx *ctx = run->ctx;
     const char **rooms = sy_arena_alloc(ctx->a, sizeof(char *) * (run->n_jobs + 1));
@@ -612,15 +634,16 @@ settle_joined(struct rooms_run *run, struct json_object *join, int *any, struct 
     for (size_t i = 0; i < run->n_jobs; i++) {
         struct room_job *j = &run->jobs[i];
 
-        if (!j->joined)
+        if (j->joined && (!j->timeline || j->empty) && !j->extra)
             continue;
-        if ((!j->timeline || j->empty) && !j->extra) {
-            json_object_object_del(join, j->m->room_id);
-            continue;
-        }
-        rooms[k] = j->m->room_id;
-        objs[k++] = j->room;
+        /* The arena keeps its reference; the response takes one more. */
+        json_object_object_add(j->joined ? join : leave, j->m->room_id,
+                               json_object_get(room_object(run, j)));
         *any = 1;
+        if (j->joined) {
+            rooms[k] = j->m->room_id;
+            objs[k++] = j->room;
+        }
     }
     return summaries(run, rooms, objs, k, err);
 }
@@ -628,20 +651,17 @@ settle_joined(struct rooms_run *run, struct json_object *join, int *any, struct 
 /* ---- placing each membership -------------------------------------------------------------- */
 
 static struct room_job *
-new_job(struct rooms_run *run, const struct sy_db_membership *m, struct json_object *parent)
+new_job(struct rooms_run *run, const struct sy_db_membership *m)
 {
     struct room_job *j = &run->jobs[run->n_jobs++];
 
     memset(j, 0, sizeof(*j));
     j->m = m;
-    j->room = json_object_new_object();
-    json_object_object_add(parent, m->room_id, j->room);
     return j;
 }
 
 static int
-joined_room(struct rooms_run *run, const struct sy_db_membership *m, struct json_object *join,
-            struct sy_error *err)
+joined_room(struct rooms_run *run, const struct sy_db_membership *m, struct sy_error *err)
 {
     struct sy_sync_ctx *ctx = run->ctx;
     int64_t since = ctx->since.pos[SY_STREAM_EVENTS];
@@ -652,7 +672,7 @@ joined_room(struct rooms_run *run, const struct sy_db_membership *m, struct json
     if (!fresh && m->stream_ordering > since &&
         joined_at_since(ctx, m->room_id, &was_joined, err) != SY_OK)
         return err->code;
-    j = new_job(run, m, join);
+    j = new_job(run, m);
     j->joined = 1;
     j->fresh = fresh || !was_joined;
     j->timeline = j->fresh || run->changed == NULL || sy_map_get(run->changed, m->room_id) != NULL;
@@ -686,8 +706,7 @@ forgotten(struct rooms_run *run, const char *room_id, struct sy_error *err)
  * sync, only with room.include_leave (and not for forgotten rooms).
  */
 static int
-left_room(struct rooms_run *run, const struct sy_db_membership *m, struct json_object *leave,
-          int *any, struct sy_error *err)
+left_room(struct rooms_run *run, const struct sy_db_membership *m, struct sy_error *err)
 {
     struct sy_sync_ctx *ctx = run->ctx;
     int64_t since = ctx->since.pos[SY_STREAM_EVENTS];
@@ -705,13 +724,11 @@ left_room(struct rooms_run *run, const struct sy_db_membership *m, struct json_o
         if (joined_at_since(ctx, m->room_id, &was_joined, err) != SY_OK)
             return err->code;
     }
-    j = new_job(run, m, leave);
+    j = new_job(run, m);
     j->fresh = !was_joined;
     j->timeline = 1;
     j->from = since;
     j->upto = m->stream_ordering;
-    /* Left rooms always appear, even with nothing in their timeline. */
-    *any = 1;
     return SY_OK;
 }
 
@@ -861,9 +878,8 @@ changed_rooms(struct sy_sync_ctx *ctx, struct rooms_run *run, const struct sy_db
  * here (before the room filter: other sections want every joined room).
  */
 static int
-place_rooms(struct rooms_run *run, struct sy_db_membership *ms, size_t n, struct json_object *join,
-            struct json_object *leave, const struct sy_db_membership ***invites,
-            size_t *n_invites, int *any, struct sy_error *err)
+place_rooms(struct rooms_run *run, struct sy_db_membership *ms, size_t n,
+            const struct sy_db_membership ***invites, size_t *n_invites, struct sy_error *err)
 {
     struct sy_sync_ctx *ctx = run->ctx;
     int skip;
@@ -885,13 +901,13 @@ place_rooms(struct rooms_run *run, struct sy_db_membership *ms, size_t n, struct
         if (!sy_filter_room_allowed(ctx->filter, m->room_id))
             continue;
         if (strcmp(m->membership, "join") == 0) {
-            if (joined_room(run, m, join, err) != SY_OK)
+            if (joined_room(run, m, err) != SY_OK)
                 return err->code;
         } else if (strcmp(m->membership, "invite") == 0 || strcmp(m->membership, "knock") == 0) {
             if (ctx->initial || ctx->full_state ||
                 m->stream_ordering > ctx->since.pos[SY_STREAM_EVENTS])
                 (*invites)[(*n_invites)++] = m;
-        } else if (left_room(run, m, leave, any, err) != SY_OK) {
+        } else if (left_room(run, m, err) != SY_OK) {
             return err->code;
         }
     }
@@ -921,11 +937,11 @@ sy_sync_section_rooms(struct sy_sync_ctx *ctx, struct json_object *resp, int *an
     if (!ctx->initial && !ctx->full_state && changed_rooms(ctx, &run, ms, n, err) != SY_OK)
         return err->code;
     /* Each phase covers every room the response holds, with one query where it can. */
-    if (place_rooms(&run, ms, n, join, leave, &invites, &n_invites, any, err) != SY_OK ||
+    if (place_rooms(&run, ms, n, &invites, &n_invites, err) != SY_OK ||
         walk_timelines(&run, err) != SY_OK || timeline_groups(&run, err) != SY_OK ||
         timeline_json(&run, err) != SY_OK || resolve_groups(&run, err) != SY_OK ||
         room_states(&run, err) != SY_OK || room_extras(&run, err) != SY_OK ||
-        settle_joined(&run, join, any, err) != SY_OK ||
+        settle_rooms(&run, join, leave, any, err) != SY_OK ||
         invited_rooms(ctx, invites, n_invites, invite, knock, any, err) != SY_OK)
         return err->code;
     return SY_OK;

@@ -14,15 +14,20 @@ int sy_sync_section_rooms(struct sy_sync_ctx *ctx, struct json_object *resp, int
 /*
  * A joined room as the per-room parts of other streams (ephemeral,
  * account_data) see it.  'fresh' when the client has nothing of the room
- * yet (initial sync, full_state, or joined since); a part sets 'any'
- * when it adds something to 'room' (rooms.join.<room_id>).
+ * yet (initial sync, full_state, or joined since).  A part adds to the
+ * room's object (rooms.join.<room_id>) through sy_sync_room_slot_object,
+ * which sets 'any'.
  */
 struct sy_sync_room_slot {
     const char *room_id;
     int fresh;
-    struct json_object *room;
+    struct json_object *room; /* NULL until something goes in; an arena root */
     int any;
 };
+
+/* The slot's room object, made on first use; marks the slot as having something. */
+struct json_object *sy_sync_room_slot_object(struct sy_sync_ctx *ctx,
+                                             struct sy_sync_room_slot *slot);
 
 /*
  * The per-room parts other streams add to rooms.join.<room_id>: called
