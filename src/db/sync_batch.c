@@ -328,8 +328,8 @@ sy_db_batch_events_get(struct sy_db *db, struct sy_arena *a, const char *const *
 
 int
 sy_db_batch_summaries(struct sy_db *db, struct sy_arena *a, const char *const *rooms, size_t n,
-                      const char *user_id, int64_t *joined, int64_t *invited,
-                      const char ***heroes, size_t *n_heroes, struct sy_error *err)
+                      const char *user_id, int64_t *joined, int64_t *invited, const char ***heroes,
+                      size_t *n_heroes, struct sy_error *err)
 {
     size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
     size_t *count = sy_arena_alloc(a, sizeof(size_t) * (n + 1));

@@ -230,8 +230,8 @@ room_ephemeral(struct sy_sync_ctx *ctx, struct sy_sync_room_slot *slot,
 {
     struct json_object *events, *typing, *wrap;
 
-    typing = sy_typing_event(ctx->a, slot->room_id,
-                             slot->fresh ? 0 : ctx->since.pos[SY_STREAM_TYPING]);
+    typing =
+        sy_typing_event(ctx->a, slot->room_id, slot->fresh ? 0 : ctx->since.pos[SY_STREAM_TYPING]);
     if (typing == NULL && receipts == NULL)
         return;
     events = json_object_new_array();

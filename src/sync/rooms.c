@@ -80,8 +80,8 @@ struct room_job {
     size_t n_lazy;
     const char **ids; /* state events to fetch */
     size_t n_ids;
-    struct sy_map *known; /* event ID -> 1 (client has or will get it), 2 (maybe redundant) */
-    struct sy_map *in_tl; /* the timeline's event IDs */
+    struct sy_map *known;       /* event ID -> 1 (client has or will get it), 2 (maybe redundant) */
+    struct sy_map *in_tl;       /* the timeline's event IDs */
     struct sy_db_event *events; /* the fetched state events (into the state phase's array) */
     size_t n_events;
     int extra; /* the other streams added something */
@@ -465,15 +465,14 @@ state_json(struct rooms_run *run, struct room_job *j)
             continue;
         if (lazy && !run->state.include_redundant_members &&
             sy_map_get(j->known, e->event_id) == (void *)2 &&
-            sy_sync_lazy_was_sent(ctx->a, ctx->user_id, ctx->device_id, j->m->room_id,
-                                  e->state_key, e->event_id))
+            sy_sync_lazy_was_sent(ctx->a, ctx->user_id, ctx->device_id, j->m->room_id, e->state_key,
+                                  e->event_id))
             continue;
         events[k++] = *e;
     }
     if (lazy && !run->state.include_redundant_members) {
         sy_sync_lazy_remember(ctx->a, ctx->user_id, ctx->device_id, j->m->room_id, events, k);
-        sy_sync_lazy_remember(ctx->a, ctx->user_id, ctx->device_id, j->m->room_id, j->chrono,
-                              j->n);
+        sy_sync_lazy_remember(ctx->a, ctx->user_id, ctx->device_id, j->m->room_id, j->chrono, j->n);
     }
     json_object_object_add(child(room_object(run, j), "state"), "events",
                            event_array(ctx, events, k));
@@ -497,7 +496,8 @@ lazy_members(struct rooms_run *run, struct sy_error *err)
 
         if (!j->timeline || j->empty || j->fresh || j->n == 0)
             continue;
-        q[k] = (struct sy_timeline_members){.group = j->start_group, .events = j->chrono, .n = j->n};
+        q[k] =
+            (struct sy_timeline_members){.group = j->start_group, .events = j->chrono, .n = j->n};
         of[k++] = j;
     }
     if (sy_timeline_member_ids_many(ctx->db, ctx->a, q, k, err) != SY_OK)
@@ -759,8 +759,7 @@ stripped_event(struct sy_sync_ctx *ctx, const struct sy_db_event *row, struct js
  */
 static int
 invited_rooms(struct sy_sync_ctx *ctx, const struct sy_db_membership *const *ms, size_t n,
-              struct json_object *invite, struct json_object *knock, int *any,
-              struct sy_error *err)
+              struct json_object *invite, struct json_object *knock, int *any, struct sy_error *err)
 {
     size_t n_types = sizeof(stripped_types) / sizeof(stripped_types[0]), n_ids = 0, k = 0;
     const char **rooms = sy_arena_alloc(ctx->a, sizeof(char *) * (n + 1)), **ids, ***cur_ids;
@@ -773,8 +772,8 @@ invited_rooms(struct sy_sync_ctx *ctx, const struct sy_db_membership *const *ms,
     cur_ids = sy_arena_alloc(ctx->a, sizeof(*cur_ids) * (n + 1));
     for (size_t i = 0; i < n; i++)
         rooms[i] = ms[i]->room_id;
-    if (sy_db_batch_current_state_types(ctx->db, ctx->a, rooms, n, stripped_types, n_types,
-                                        cur_ids, n_state, err) != SY_OK)
+    if (sy_db_batch_current_state_types(ctx->db, ctx->a, rooms, n, stripped_types, n_types, cur_ids,
+                                        n_state, err) != SY_OK)
         return err->code;
     for (size_t i = 0; i < n; i++)
         n_ids += n_state[i] + 1;

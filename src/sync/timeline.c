@@ -490,8 +490,8 @@ sy_timeline_member_ids_many(struct sy_db *db, struct sy_arena *a, struct sy_time
     for (size_t r = 0; r < n; r++)
         for (size_t u = 0; u < q[r].n_ids; u++)
             if (found[r][u] == NULL && first[r][u] != NULL && first[r][u]->state_after != 0)
-                l[k++] = (struct member_lookup){first[r][u]->state_after, q[r].ids[u],
-                                                &found[r][u]};
+                l[k++] =
+                    (struct member_lookup){first[r][u]->state_after, q[r].ids[u], &found[r][u]};
     if (member_lookups(db, a, l, k, err) != SY_OK)
         return err->code;
     for (size_t r = 0; r < n; r++) {
