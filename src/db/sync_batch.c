@@ -53,15 +53,18 @@ const struct sy_stmt sy_db_sync_batch_stmts[] = {
      "WHERE e.room_id = q.room_id AND e.stream_ordering <= q.pos AND e.rejected IS NULL "
      "ORDER BY e.stream_ordering DESC LIMIT 1), 0) "
      "FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS q(room_id, pos, i) ORDER BY q.i"},
-    /* state_group_resolve for many groups: each chain keeps its root. */
+    /*
+     * state_group_resolve for many groups: each chain keeps its root, and
+     * every entry of every chain comes back with its distance from the
+     * root; the nearest wins, picked in C (no sort of all the rows here).
+     */
     {"sync_batch_state_resolve",
      "WITH RECURSIVE chain(root, id, prev, n) AS ("
      "  SELECT id, id, prev_group, 0 FROM state_groups WHERE id = ANY($1::bigint[])"
      "  UNION ALL SELECT c.root, g.id, g.prev_group, c.n + 1 FROM chain c "
      "  JOIN state_groups g ON g.id = c.prev) "
-     "SELECT DISTINCT ON (c.root, s.type, s.state_key) c.root, s.type, s.state_key, s.event_id "
-     "FROM chain c JOIN state_group_entries s ON s.group_id = c.id "
-     "ORDER BY c.root, s.type, s.state_key, c.n"},
+     "SELECT c.root, c.n, s.type, s.state_key, s.event_id "
+     "FROM chain c JOIN state_group_entries s ON s.group_id = c.id"},
     /* A join on unnest, not "= ANY": many IDs must not turn into a scan of every event. */
     {"sync_batch_events_get",
      "SELECT 0, " SYNC_EVENT_COLS " FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS u(id)) q "
@@ -251,53 +254,76 @@ sy_db_batch_groups_at(struct sy_db *db, struct sy_arena *a, const char *const *r
     return SY_OK;
 }
 
-/* One group's rows in a batched resolve. */
-struct run {
-    size_t first, count;
+/* One group being resolved: its nearest entry per (type, state_key). */
+struct resolving {
+    struct sy_map *nearest; /* "<type length>:<type><state_key>" -> struct chain_entry */
+    size_t count;
 };
+
+struct chain_entry {
+    long n; /* the entry's group's distance from the root */
+    struct sy_db_state_row row;
+};
+
+/* Take row r of a batched resolve into its group. */
+static void
+resolve_row(struct sy_arena *a, PGresult *res, int r, struct sy_map *groups)
+{
+    const char *root = PQgetvalue(res, r, 0), *type = PQgetvalue(res, r, 2);
+    const char *state_key = PQgetvalue(res, r, 3), *key;
+    long n = strtol(PQgetvalue(res, r, 1), NULL, 10);
+    struct resolving *g = sy_map_get(groups, root);
+    struct chain_entry *e;
+
+    if (g == NULL) {
+        g = sy_arena_alloc(a, sizeof(*g));
+        g->nearest = sy_map_new(a, 16);
+        g->count = 0;
+        sy_map_set(groups, root, g);
+    }
+    key = sy_arena_printf(a, "%zu:%s%s", strlen(type), type, state_key);
+    if ((e = sy_map_get(g->nearest, key)) == NULL) {
+        e = sy_arena_alloc(a, sizeof(*e));
+        e->n = n;
+        e->row.type = sy_arena_strdup(a, type);
+        e->row.state_key = sy_arena_strdup(a, state_key);
+        e->row.event_id = dup_val(a, res, r, 4);
+        sy_map_set(g->nearest, key, e);
+        g->count++;
+    } else if (n < e->n) {
+        e->n = n;
+        e->row.event_id = dup_val(a, res, r, 4);
+    }
+}
 
 int
 sy_db_batch_state_resolve(struct sy_db *db, struct sy_arena *a, const int64_t *groups, size_t n,
                           struct sy_db_state_row **rows, size_t *n_rows, struct sy_error *err)
 {
-    struct sy_map *runs = sy_map_new(a, n + 1); /* "<group>" -> struct run */
-    struct sy_db_state_row *all;
-    struct run *cur;
+    struct sy_map *resolving = sy_map_new(a, n + 1); /* "<group>" -> struct resolving */
     PGresult *res;
     const char *p;
-    int count;
 
     if (n == 0)
         return SY_OK;
     p = int_array(a, groups, n);
     if ((res = sy_db_exec(db, "sync_batch_state_resolve", 1, &p, err)) == NULL)
         return err->code;
-    count = PQntuples(res);
-    all = sy_arena_alloc(a, sizeof(*all) * (size_t)(count + 1));
-    for (int r = 0; r < count; r++) {
-        const char *root = PQgetvalue(res, r, 0);
-
-        /* Rows come ordered by root: each root's rows are one run. */
-        if ((cur = sy_map_get(runs, root)) == NULL) {
-            cur = sy_arena_alloc(a, sizeof(*cur));
-            cur->first = (size_t)r;
-            cur->count = 0;
-            sy_map_set(runs, root, cur);
-        }
-        cur->count++;
-        all[r].type = dup_val(a, res, r, 1);
-        all[r].state_key = dup_val(a, res, r, 2);
-        all[r].event_id = dup_val(a, res, r, 3);
-    }
+    for (int r = 0; r < PQntuples(res); r++)
+        resolve_row(a, res, r, resolving);
     PQclear(res);
     for (size_t i = 0; i < n; i++) {
         char key[24];
-        const struct run *run;
+        const struct resolving *g;
+        size_t iter = 0;
+        void *v;
 
         snprintf(key, sizeof(key), "%lld", (long long)groups[i]);
-        run = sy_map_get(runs, key);
-        rows[i] = run ? &all[run->first] : all;
-        n_rows[i] = run ? run->count : 0;
+        g = sy_map_get(resolving, key);
+        rows[i] = sy_arena_alloc(a, sizeof(**rows) * ((g ? g->count : 0) + 1));
+        n_rows[i] = 0;
+        while (g != NULL && sy_map_next(g->nearest, &iter, NULL, &v))
+            rows[i][n_rows[i]++] = ((const struct chain_entry *)v)->row;
     }
     return SY_OK;
 }

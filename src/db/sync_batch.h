@@ -41,8 +41,8 @@ int sy_db_batch_groups_at(struct sy_db *db, struct sy_arena *a, const char *cons
                           const int64_t *pos, size_t n, int64_t *groups, struct sy_error *err);
 
 /*
- * For each i: the full state of groups[i] (as sy_db_state_group_resolve:
- * ordered by (type, state_key)).  A group listed twice is resolved once.
+ * For each i: the full state of groups[i] (as sy_db_state_group_resolve,
+ * in no particular order).  A group listed twice is resolved once.
  */
 int sy_db_batch_state_resolve(struct sy_db *db, struct sy_arena *a, const int64_t *groups, size_t n,
                               struct sy_db_state_row **rows, size_t *n_rows, struct sy_error *err);
