@@ -5,12 +5,16 @@
  */
 #include <arpa/inet.h>
 #include <evhtp.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "db/db.h"
@@ -28,11 +32,33 @@
 #include "util/mem.h"
 #include "util/time.h"
 
+/*
+ * Each worker thread has its own event base and its own libevhtp server,
+ * bound to the listener's port with SO_REUSEPORT: the kernel spreads the
+ * connections over the workers' sockets and each worker accepts its own.
+ * (libevhtp's thread pool instead accepts on one thread and hands every
+ * socket to a worker over a non-blocking socketpair; a busy worker's pair
+ * fills after ~280 hand-offs and libevhtp then closes the new connection,
+ * which dropped over a tenth of a burst of 10,000 long-polls.)
+ */
+#define LISTEN_BACKLOG 4096 /* per worker socket; the kernel caps it at net.core.somaxconn */
+
+/*
+ * glibc keeps the heap a burst of requests grew (10,000 parked long-polls
+ * left ~140 MB resident after they had all closed).  Once the requests in
+ * flight fall to a quarter of their peak, and by TRIM_MIN_DROP or more,
+ * malloc_trim gives the free pages back; checked every TRIM_CHECK_S.
+ */
+#define TRIM_MIN_DROP 1000
+#define TRIM_CHECK_S 1
+
+struct worker;
+
 struct listener {
     struct sy_http *http;
     const struct sy_listener_config *cfg;
-    evhtp_t *htp;
-    int bound;
+    struct worker *workers;
+    int n_workers;
 };
 
 struct sy_http {
@@ -41,9 +67,10 @@ struct sy_http {
     size_t n;
     atomic_int in_flight;
     atomic_uint next_req;
+    struct event *trim_timer; /* on the main base */
+    int trim_peak;            /* most requests in flight since the last trim */
 };
 
-/* Per worker thread: its database connection. */
 /* An open connection of a worker, so the worker can close what is left when it stops. */
 struct conn_link {
     struct conn_link *prev, *next;
@@ -51,10 +78,16 @@ struct conn_link {
     struct worker *w;
 };
 
+/* A worker thread: its base, its server on the listener's port, its database connection. */
 struct worker {
-    struct sy_db *db;
     struct listener *listener;
+    struct event_base *base;
+    evhtp_t *htp;
+    evhtp_ssl_cfg_t *ssl_cfg;
+    struct sy_db *db;
     struct conn_link *conns; /* open connections; touched only on this worker's thread */
+    pthread_t thread;
+    int running; /* the thread was started (main thread's view) */
 };
 
 static unsigned
@@ -135,7 +168,8 @@ on_body(evhtp_request_t *ev, struct evbuffer *buf, void *arg)
 static evhtp_res
 on_headers(evhtp_request_t *ev, evhtp_headers_t *hdrs, void *arg)
 {
-    struct listener *l = arg;
+    struct worker *w = arg;
+    struct listener *l = w->listener;
     struct sy_http *http = l->http;
     struct sy_arena *a = sy_arena_new();
     struct sy_req *req = sy_arena_alloc(a, sizeof(*req));
@@ -205,7 +239,7 @@ on_request(evhtp_request_t *ev, void *arg)
 {
     struct sy_req *req = arg;
     struct sy_http *http = req->node->http;
-    struct worker *w = evthr_get_aux(ev->conn->thread);
+    struct worker *w = ev->conn->htp->arg;
     struct sy_error err = {0};
 
     atomic_fetch_add(&http->in_flight, 1);
@@ -252,20 +286,6 @@ on_request(evhtp_request_t *ev, void *arg)
 }
 
 static void
-worker_init(evhtp_t *htp, evthr_t *thr, void *arg)
-{
-    struct listener *l = arg;
-    struct worker *w = sy_calloc(1, sizeof(*w));
-    struct sy_error err = {0};
-
-    w->listener = l;
-    if (sy_db_connect(l->http->node->dsn, 1, &w->db, &err) != SY_OK)
-        sy_log(SY_LOG_ERROR, "worker could not connect to the database: %s: %s", err.msg,
-               err.log_detail);
-    evthr_set_aux(thr, w);
-}
-
-static void
 unlink_conn(struct conn_link *l)
 {
     if (l->prev)
@@ -286,27 +306,11 @@ on_conn_fini(evhtp_connection_t *conn, void *arg)
     return EVHTP_RES_OK;
 }
 
-/* The worker stops (shutdown): keep-alive connections still open are closed here, on its thread. */
-static void
-worker_exit(evhtp_t *htp, evthr_t *thr, void *arg)
-{
-    struct worker *w = evthr_get_aux(thr);
-
-    if (w == NULL)
-        return;
-    while (w->conns != NULL)
-        evhtp_connection_free(w->conns->conn); /* on_conn_fini unlinks it */
-    /* libevent finalizes freed bufferevents from the loop: give it that last turn. */
-    event_base_loop(evthr_get_base(thr), EVLOOP_NONBLOCK);
-    sy_db_close(w->db);
-    free(w);
-}
-
-/* Runs on the worker thread the connection was given to. */
+/* Runs on the worker that accepted the connection. */
 static evhtp_res
 on_accept(evhtp_connection_t *conn, void *arg)
 {
-    struct worker *w = evthr_get_aux(conn->thread);
+    struct worker *w = arg;
     struct conn_link *l = sy_calloc(1, sizeof(*l));
 
     l->conn = conn;
@@ -316,58 +320,168 @@ on_accept(evhtp_connection_t *conn, void *arg)
         w->conns->prev = l;
     w->conns = l;
     evhtp_connection_set_hook(conn, evhtp_hook_on_connection_fini, (evhtp_hook)on_conn_fini, l);
-    evhtp_connection_set_hook(conn, evhtp_hook_on_headers, (evhtp_hook)on_headers, arg);
+    evhtp_connection_set_hook(conn, evhtp_hook_on_headers, (evhtp_hook)on_headers, w);
     return EVHTP_RES_OK;
 }
 
-static int
-setup_tls(struct listener *l, struct sy_error *err)
+/* The worker thread: its database connection, then its loop until sy_http_free breaks it. */
+static void *
+worker_main(void *arg)
 {
+    struct worker *w = arg;
+    struct sy_error err = {0};
+
+    if (sy_db_connect(w->listener->http->node->dsn, 1, &w->db, &err) != SY_OK)
+        sy_log(SY_LOG_ERROR, "worker could not connect to the database: %s: %s", err.msg,
+               err.log_detail);
+    event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+    /* Stopping: keep-alive connections still open are closed here, on this thread. */
+    evhtp_unbind_socket(w->htp);
+    while (w->conns != NULL)
+        evhtp_connection_free(w->conns->conn); /* on_conn_fini unlinks it */
+    /* libevent finalizes freed bufferevents from the loop: give it that last turn. */
+    event_base_loop(w->base, EVLOOP_NONBLOCK);
+    sy_db_close(w->db);
+    w->db = NULL;
+    return NULL;
+}
+
+static int
+setup_tls(struct worker *w, struct sy_error *err)
+{
+    const struct sy_listener_config *lc = w->listener->cfg;
     evhtp_ssl_cfg_t *scfg = sy_calloc(1, sizeof(*scfg));
 
-    scfg->pemfile = l->cfg->tls_certificate;
-    scfg->privfile = l->cfg->tls_private_key;
+    scfg->pemfile = lc->tls_certificate;
+    scfg->privfile = lc->tls_private_key;
     scfg->ssl_opts = SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
     scfg->scache_type = evhtp_ssl_scache_type_internal;
     scfg->scache_timeout = 300;
-    if (evhtp_ssl_init(l->htp, scfg) != 0) {
+    if (evhtp_ssl_init(w->htp, scfg) != 0) {
         free(scfg);
         return sy_error_set(err, SY_EIO, 500, "M_UNKNOWN",
-                            "could not set up TLS with %s and %s", l->cfg->tls_certificate,
-                            l->cfg->tls_private_key);
+                            "could not set up TLS with %s and %s", lc->tls_certificate,
+                            lc->tls_private_key);
     }
-    /* evhtp keeps the pointer for the life of the server. */
+    w->ssl_cfg = scfg; /* evhtp keeps the pointer for the life of the server */
     return SY_OK;
 }
 
 static int
-start_listener(struct sy_http *http, struct listener *l, struct event_base *base,
-               struct sy_error *err)
+listen_error(const struct listener *l, struct sy_error *err)
 {
-    const struct sy_config *cfg = http->node->cfg;
-    char addr[300];
+    return sy_error_set(err, SY_EIO, 500, "M_UNKNOWN", "could not listen on %s port %d",
+                        l->cfg->address, l->cfg->port);
+}
 
-    l->http = http;
-    l->htp = evhtp_new(base, NULL);
-    if (l->htp == NULL)
+/* The listener's address; the config allows only IPv4 and IPv6 literals. */
+static int
+listen_addr(const struct listener *l, struct sockaddr_storage *ss, socklen_t *len)
+{
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+    memset(ss, 0, sizeof(*ss));
+    if (inet_pton(AF_INET6, l->cfg->address, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)l->cfg->port);
+        *len = sizeof(*sin6);
+        return SY_OK;
+    }
+    if (inet_pton(AF_INET, l->cfg->address, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)l->cfg->port);
+        *len = sizeof(*sin);
+        return SY_OK;
+    }
+    return SY_EINVAL;
+}
+
+/*
+ * With SO_REUSEPORT a second syncrod on the same port would bind as well
+ * and silently take part of the connections: a plain bind first, closed
+ * at once, finds the port taken.
+ */
+static int
+port_taken(const struct sockaddr_storage *ss, socklen_t len)
+{
+    int on = 1, taken, fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (ss->ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+    taken = bind(fd, (const struct sockaddr *)ss, len) != 0;
+    close(fd);
+    return taken;
+}
+
+/* The worker's base and server, bound to the listener's port; its thread is not started yet. */
+static int
+worker_bind(struct listener *l, struct worker *w, struct sockaddr_storage *ss, socklen_t len,
+            struct sy_error *err)
+{
+    w->listener = l;
+    if ((w->base = event_base_new()) == NULL || (w->htp = evhtp_new(w->base, w)) == NULL)
         return sy_err_internal(err, "could not create an HTTP server");
     /* Bodies are capped per route in on_body; evhtp's own cap would cut the connection. */
-    evhtp_set_max_body_size(l->htp, 0);
-    evhtp_set_post_accept_cb(l->htp, on_accept, l);
-    evhtp_set_gencb(l->htp, on_request, NULL);
-    if (l->cfg->tls_certificate != NULL && setup_tls(l, err) != SY_OK)
+    evhtp_set_max_body_size(w->htp, 0);
+    evhtp_set_post_accept_cb(w->htp, on_accept, w);
+    evhtp_set_gencb(w->htp, on_request, NULL);
+    evhtp_enable_flag(w->htp, EVHTP_FLAG_ENABLE_REUSEPORT);
+    if (l->cfg->tls_certificate != NULL && setup_tls(w, err) != SY_OK)
         return err->code;
-    if (evhtp_use_threads_wexit(l->htp, worker_init, worker_exit, cfg->worker_threads, l) != 0)
-        return sy_err_internal(err, "could not start worker threads");
-    snprintf(addr, sizeof(addr), "%s%s", strchr(l->cfg->address, ':') ? "ipv6:" : "ipv4:",
-             l->cfg->address);
-    if (evhtp_bind_socket(l->htp, addr, (uint16_t)l->cfg->port, 1024) != 0)
-        return sy_error_set(err, SY_EIO, 500, "M_UNKNOWN", "could not listen on %s port %d",
-                            l->cfg->address, l->cfg->port);
-    l->bound = 1;
-    sy_log(SY_LOG_INFO, "listening on %s:%d%s", l->cfg->address, l->cfg->port,
-           l->cfg->tls_certificate ? " (TLS)" : "");
+    if (evhtp_bind_sockaddr(w->htp, (struct sockaddr *)ss, len, LISTEN_BACKLOG) != 0)
+        return listen_error(l, err);
     return SY_OK;
+}
+
+static int
+start_listener(struct sy_http *http, struct listener *l, struct sy_error *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+
+    l->http = http;
+    l->n_workers = http->node->cfg->worker_threads;
+    l->workers = sy_calloc((size_t)l->n_workers, sizeof(struct worker));
+    if (listen_addr(l, &ss, &len) != SY_OK || port_taken(&ss, len))
+        return listen_error(l, err);
+    for (int i = 0; i < l->n_workers; i++)
+        if (worker_bind(l, &l->workers[i], &ss, len, err) != SY_OK)
+            return err->code;
+    for (int i = 0; i < l->n_workers; i++) {
+        struct worker *w = &l->workers[i];
+
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+            return sy_err_internal(err, "could not start worker threads");
+        w->running = 1;
+    }
+    sy_log(SY_LOG_INFO, "listening on %s:%d%s (%d workers)", l->cfg->address, l->cfg->port,
+           l->cfg->tls_certificate ? " (TLS)" : "", l->n_workers);
+    return SY_OK;
+}
+
+/* Main thread, every TRIM_CHECK_S: give freed heap back after a large fall in requests. */
+static void
+trim_check(evutil_socket_t fd, short what, void *arg)
+{
+    struct sy_http *http = arg;
+    int now = atomic_load(&http->in_flight);
+
+    if (now > http->trim_peak) {
+        http->trim_peak = now;
+        return;
+    }
+    if (http->trim_peak - now < TRIM_MIN_DROP || now > http->trim_peak / 4)
+        return;
+    sy_log(SY_LOG_INFO, "requests in flight fell from %d to %d: returning free heap",
+           http->trim_peak, now);
+    http->trim_peak = now;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }
 
 int
@@ -375,29 +489,45 @@ sy_http_start(struct sy_node *node, struct event_base *base, struct sy_http **ou
               struct sy_error *err)
 {
     struct sy_http *http = sy_calloc(1, sizeof(*http));
+    struct timeval every = {TRIM_CHECK_S, 0};
 
     http->node = node;
     node->http = http;
+    *out = http;
     http->n = node->cfg->n_listeners;
     http->listeners = sy_calloc(http->n, sizeof(struct listener));
     for (size_t i = 0; i < http->n; i++) {
         http->listeners[i].cfg = &node->cfg->listeners[i];
-        if (start_listener(http, &http->listeners[i], base, err) != SY_OK) {
-            *out = http;
+        if (start_listener(http, &http->listeners[i], err) != SY_OK)
             return err->code;
-        }
     }
-    *out = http;
+    http->trim_timer = event_new(base, -1, EV_PERSIST, trim_check, http);
+    event_add(http->trim_timer, &every);
     return SY_OK;
+}
+
+/* On the worker's thread: its listening socket may be in use in its loop right now. */
+static void
+unbind_on_worker(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+
+    evhtp_unbind_socket(w->htp);
 }
 
 void
 sy_http_stop_accepting(struct sy_http *http)
 {
     for (size_t i = 0; i < http->n; i++) {
-        if (http->listeners[i].bound) {
-            evhtp_unbind_socket(http->listeners[i].htp);
-            http->listeners[i].bound = 0;
+        struct listener *l = &http->listeners[i];
+
+        for (int j = 0; j < l->n_workers; j++) {
+            struct worker *w = &l->workers[j];
+
+            if (w->running)
+                event_base_once(w->base, -1, EV_TIMEOUT, unbind_on_worker, w, NULL);
+            else if (w->htp != NULL)
+                evhtp_unbind_socket(w->htp);
         }
     }
 }
@@ -408,17 +538,37 @@ sy_http_in_flight(const struct sy_http *http)
     return atomic_load(&((struct sy_http *)http)->in_flight);
 }
 
+/* Stop the worker's thread (it closes its connections), then free what it had. */
+static void
+worker_free(struct worker *w)
+{
+    if (w->running) {
+        event_base_loopbreak(w->base);
+        pthread_join(w->thread, NULL);
+        w->running = 0;
+    }
+    if (w->htp != NULL) {
+        evhtp_unbind_socket(w->htp);
+        evhtp_free(w->htp);
+    }
+    free(w->ssl_cfg);
+    if (w->base != NULL)
+        event_base_free(w->base);
+}
+
 void
 sy_http_free(struct sy_http *http)
 {
     if (http == NULL)
         return;
+    if (http->trim_timer != NULL)
+        event_free(http->trim_timer);
     for (size_t i = 0; i < http->n; i++) {
-        if (http->listeners[i].htp == NULL)
-            continue;
-        if (http->listeners[i].bound)
-            evhtp_unbind_socket(http->listeners[i].htp);
-        evhtp_free(http->listeners[i].htp);
+        struct listener *l = &http->listeners[i];
+
+        for (int j = 0; j < l->n_workers && l->workers != NULL; j++)
+            worker_free(&l->workers[j]);
+        free(l->workers);
     }
     free(http->listeners);
     free(http);
