@@ -16,6 +16,7 @@
 
 struct link {
     struct link *next;   /* hash chain */
+    struct link **pprev; /* what points at this link: unlinking needs no walk of the chain */
     struct sy_waiter *w;
     char *key;
 };
@@ -70,6 +71,9 @@ sy_notify_wait(struct sy_req *req, const char *const *keys, size_t n)
         l->w = w;
         l->key = sy_strdup(keys[i]);
         l->next = buckets[b];
+        if (l->next)
+            l->next->pprev = &l->next;
+        l->pprev = &buckets[b];
         buckets[b] = l;
     }
     w->next = all;
@@ -90,11 +94,11 @@ sy_notify_unwait(struct sy_waiter *w)
         return;
     pthread_mutex_lock(&lock);
     for (size_t i = 0; i < w->n_links; i++) {
-        struct link **p = &buckets[bucket_of(w->links[i].key)];
+        struct link *l = &w->links[i];
 
-        while (*p != &w->links[i])
-            p = &(*p)->next;
-        *p = w->links[i].next;
+        *l->pprev = l->next;
+        if (l->next)
+            l->next->pprev = l->pprev;
     }
     if (w->prev)
         w->prev->next = w->next;
