@@ -458,8 +458,8 @@ reg_body(char *out, size_t cap, const char *name, const char *session)
                  "\"auth\":{\"type\":\"m.login.dummy\",\"session\":\"%s\"}}",
                  name, name, session);
     else
-        snprintf(out, cap, "{\"username\":\"%s\",\"password\":\"%s" PASSWORD_SUFFIX "\"}",
-                 name, name);
+        snprintf(out, cap, "{\"username\":\"%s\",\"password\":\"%s" PASSWORD_SUFFIX "\"}", name,
+                 name);
 }
 
 static void

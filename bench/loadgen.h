@@ -31,10 +31,10 @@ extern struct event_base *base;
 extern char hostport[64];
 extern const char *host;
 extern int port;
-extern long server_pid, pg_pid;  /* 0 when not given */
+extern long server_pid, pg_pid; /* 0 when not given */
 extern const char *state_path;
-extern FILE *ids_out;            /* event IDs answered 200, or NULL */
-extern char run_tag[48];         /* unique per run: transaction IDs, user names */
+extern FILE *ids_out;    /* event IDs answered 200, or NULL */
+extern char run_tag[48]; /* unique per run: transaction IDs, user names */
 
 /* ---- small helpers ---- */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -85,8 +85,7 @@ void client_free(struct client *c);
 struct client **clients_new(int n);
 void clients_free(struct client **cl, int n);
 /* Send one request; fn gets the answer (status 0: none, the body says why). */
-void http(struct client *c, enum evhttp_cmd_type m, const char *path, const char *body,
-          resp_fn fn);
+void http(struct client *c, enum evhttp_cmd_type m, const char *path, const char *body, resp_fn fn);
 
 /* ---- JSON ---- */
 struct json_object *parse_json(const char *body, size_t len);

@@ -61,8 +61,7 @@ park_issue(struct client *c)
 {
     char path[700];
 
-    sync_path(path, sizeof(path), c->since != NULL ? c->since : PK.since[c->user], 600000,
-              NULL);
+    sync_path(path, sizeof(path), c->since != NULL ? c->since : PK.since[c->user], 600000, NULL);
     http(c, EVHTTP_REQ_GET, path, NULL, park_done);
 }
 

@@ -24,8 +24,7 @@ send_issue(struct client *c)
 
     c->seq++;
     send_path(path, sizeof(path), c);
-    http(c, EVHTTP_REQ_PUT, path, "{\"msgtype\":\"m.text\",\"body\":\"bench message\"}",
-         send_done);
+    http(c, EVHTTP_REQ_PUT, path, "{\"msgtype\":\"m.text\",\"body\":\"bench message\"}", send_done);
 }
 
 int

@@ -146,8 +146,7 @@ cmd_setup(int nu)
     if ((f = fopen(state_path, "w")) == NULL)
         die("could not write %s: %s", state_path, strerror(errno));
     for (int i = 0; i < nu + 2; i++)
-        fprintf(f, "user %s %s %s\n", new_users[i].name, new_users[i].user_id,
-                new_users[i].token);
+        fprintf(f, "user %s %s %s\n", new_users[i].name, new_users[i].user_id, new_users[i].token);
     for (int i = 0; i < n_own_rooms; i++)
         fprintf(f, "room own %s\n", own_rooms[i]);
     fprintf(f, "room shared %s\n", shared[0]);

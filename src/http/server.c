@@ -158,9 +158,8 @@ on_request_fini(evhtp_request_t *ev, void *arg)
     struct sy_http *http = req->node->http;
     int64_t us = sy_mono_us() - req->start_us;
 
-    sy_log(SY_LOG_INFO, "%s %s %s %s %d %lld.%03lldms", req->id, req->remote_ip,
-           req->method_name, req->path, req->status, (long long)(us / 1000),
-           (long long)(us % 1000));
+    sy_log(SY_LOG_INFO, "%s %s %s %s %d %lld.%03lldms", req->id, req->remote_ip, req->method_name,
+           req->path, req->status, (long long)(us / 1000), (long long)(us % 1000));
     if (req->counted)
         atomic_fetch_sub(&http->in_flight, 1);
     sy_arena_free(req->arena);
@@ -201,8 +200,8 @@ on_headers(evhtp_request_t *ev, evhtp_headers_t *hdrs, void *arg)
     req->listener_resources = l->cfg->resources;
     req->method = method_bit(ev->method, &req->method_name);
     req->path = sy_arena_strdup(a, path);
-    req->query = ev->uri && ev->uri->query_raw ? sy_arena_strdup(a, (char *)ev->uri->query_raw)
-                                               : NULL;
+    req->query =
+        ev->uri && ev->uri->query_raw ? sy_arena_strdup(a, (char *)ev->uri->query_raw) : NULL;
     req->remote_ip = peer_ip(ev, a);
     snprintf(req->id, sizeof(req->id), "r%u", atomic_fetch_add(&http->next_req, 1));
     req->match_rc = sy_router_match(http->node->router, req->method, req->path, a, &req->match);
@@ -397,9 +396,8 @@ setup_tls(struct worker *w, struct sy_error *err)
     scfg->scache_timeout = 300;
     if (evhtp_ssl_init(w->htp, scfg) != 0) {
         free(scfg);
-        return sy_error_set(err, SY_EIO, 500, "M_UNKNOWN",
-                            "could not set up TLS with %s and %s", lc->tls_certificate,
-                            lc->tls_private_key);
+        return sy_error_set(err, SY_EIO, 500, "M_UNKNOWN", "could not set up TLS with %s and %s",
+                            lc->tls_certificate, lc->tls_private_key);
     }
     w->ssl_cfg = scfg; /* evhtp keeps the pointer for the life of the server */
     return SY_OK;
@@ -551,8 +549,8 @@ trim_check(evutil_socket_t fd, short what, void *arg)
     http->trim_rss = resident_bytes();
     http->trim_in_flight = requests;
     http->trim_cpu_ms = process_cpu_ms(); /* the trim's own CPU is not the node's */
-    sy_log(SY_LOG_INFO, "heap trimmed: %ld -> %ld MiB resident, %d requests in flight",
-           rss >> 20, http->trim_rss >> 20, requests);
+    sy_log(SY_LOG_INFO, "heap trimmed: %ld -> %ld MiB resident, %d requests in flight", rss >> 20,
+           http->trim_rss >> 20, requests);
 }
 
 int

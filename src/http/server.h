@@ -1,10 +1,11 @@
 /*
  * http/server.h -- the listeners and their worker threads.
  *
- * One libevhtp server per configured listener, each with its own pool of
- * worker threads; every worker thread opens its own PostgreSQL connection
- * when it starts.  Requests are routed through the node's router and the
- * handler runs on the worker thread.  Owner: main.c.
+ * Each configured listener has its own pool of worker threads; every worker
+ * thread runs its own libevhtp server on the listener's port (SO_REUSEPORT,
+ * so it accepts its own connections) and opens its own PostgreSQL
+ * connection when it starts.  Requests are routed through the node's router
+ * and the handler runs on the worker thread.  Owner: main.c.
  */
 #ifndef SY_HTTP_SERVER_H
 #define SY_HTTP_SERVER_H
