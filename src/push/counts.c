@@ -16,6 +16,7 @@
 #include "rooms/auth.h"
 #include "rooms/event.h"
 #include "rooms/state.h"
+#include "sync/live.h"
 #include "util/arena.h"
 #include "util/err.h"
 #include "util/time.h"
@@ -125,9 +126,24 @@ gather_targets(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
     return SY_OK;
 }
 
+/* The outcomes as sync/live.h takes them (it keeps unread counts in memory). */
+static const struct sy_live_push *
+pushes_of(struct sy_arena *a, const struct sy_db_push_action *out, size_t n)
+{
+    struct sy_live_push *p = sy_arena_alloc(a, sizeof(*p) * (n + 1));
+
+    for (size_t i = 0; i < n; i++) {
+        p[i].user_id = out[i].user_id;
+        p[i].notify = out[i].notify;
+        p[i].highlight = out[i].highlight;
+    }
+    return p;
+}
+
 int
 sy_push_on_event(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
-                 struct sy_room_state *state_after, int64_t stream, struct sy_error *err)
+                 struct sy_room_state *state_after, int64_t stream, struct sy_live_event *live,
+                 struct sy_error *err)
 {
     struct target *targets = NULL;
     size_t n_targets = 0, n_rules, n_defs, n_out = 0;
@@ -189,6 +205,8 @@ sy_push_on_event(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev
         out[n_out].notify = r->notify;
         out[n_out++].highlight = r->highlight;
     }
+    live->push = pushes_of(a, out, n_out);
+    live->n_push = n_out;
     return sy_db_push_actions_insert(db, a, ev->room_id, ev->event_id, stream, sy_now_ms(), out,
                                      n_out, err);
 }

@@ -22,15 +22,17 @@ struct sy_db;
 struct sy_error;
 struct sy_event;
 struct sy_room_state;
+struct sy_live_event;
 
 /*
  * Evaluate 'ev' (just inserted at stream position 'stream') against the
  * push rules of the room's local members, given the room state after it,
  * and store the outcomes.  Runs inside the caller's transaction; 0 or
- * SY_EDB.
+ * SY_EDB.  live->push / n_push get the outcomes (in 'a') for sync/live.h.
  */
 int sy_push_on_event(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
-                     struct sy_room_state *state_after, int64_t stream, struct sy_error *err);
+                     struct sy_room_state *state_after, int64_t stream,
+                     struct sy_live_event *live, struct sy_error *err);
 
 /*
  * A read receipt: user_id has read room_id up to and including stream

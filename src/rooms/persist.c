@@ -99,7 +99,7 @@ sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int6
         sy_db_event_insert(db, &row, ev->prev_events, ev->n_prev_events, ev->auth_events,
                            ev->n_auth_events, err) != SY_OK ||
         sy_relations_persist(db, ev, row.stream_ordering, err) != SY_OK ||
-        sy_push_on_event(db, a, ev, p->state, row.stream_ordering, err) != SY_OK ||
+        sy_push_on_event(db, a, ev, p->state, row.stream_ordering, &p->live, err) != SY_OK ||
         sy_db_extremities_advance(db, ev->room_id, ev->event_id, ev->prev_events,
                                   ev->n_prev_events, err) != SY_OK)
         return err->code;
@@ -107,5 +107,18 @@ sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int6
         apply_redaction(db, a, p, err) != SY_OK)
         return err->code;
     *stream = row.stream_ordering;
+    p->live.stream = row.stream_ordering;
+    p->live.room_id = ev->room_id;
+    p->live.event_id = ev->event_id;
+    p->live.type = ev->type;
+    p->live.state_key = ev->state_key;
+    p->live.sender = ev->sender;
+    p->live.origin_server_ts = ev->origin_server_ts;
+    p->live.client_json = row.client_json;
+    p->live.redacts = ev->redacts;
+    p->live.relates_to = sy_json_get_str(sy_json_get_obj(ev->content, "m.relates_to"), "event_id");
+    p->live.txn_user = p->txn_user;
+    p->live.txn_device = p->txn_device;
+    p->live.txn_id = p->txn_id;
     return SY_OK;
 }

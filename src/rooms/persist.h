@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "sync/live.h"
+
 struct sy_arena;
 struct sy_db;
 struct sy_error;
@@ -21,6 +23,8 @@ struct sy_persist {
     int64_t state_group;         /* group of 'state' (0: none yet); updated to the group after */
     /* idempotency key of a local send (kind: "send" or "redact"), or NULLs */
     const char *txn_user, *txn_device, *txn_kind, *txn_id;
+    /* out: the event as sync/live.h records it once committed (strings in the arena) */
+    struct sy_live_event live;
 };
 
 /*

@@ -21,6 +21,7 @@
 #include "rooms/room.h"
 #include "rooms/state.h"
 #include "rooms/version.h"
+#include "sync/live.h"
 #include "sync/notifier.h"
 #include "util/arena.h"
 #include "util/err.h"
@@ -39,6 +40,8 @@ struct writer {
     const char **prev; /* the forward extremities the next event extends */
     size_t n_prev;
     int64_t depth;     /* the next event's depth */
+    struct sy_live_event *live; /* the events written, for sync/live.h after COMMIT */
+    size_t n_live;
 };
 
 static int
@@ -131,6 +134,14 @@ write_event(struct writer *w, const struct sy_room_send *s, int64_t ts, const ch
     }
     if (sy_room_persist(w->db, w->a, &p, &stream, err) != SY_OK)
         return err->code;
+    if ((w->n_live & (w->n_live - 1)) == 0) { /* 0, 1, 2, 4, ...: grow */
+        struct sy_live_event *more = sy_arena_alloc(w->a, sizeof(*more) * (w->n_live * 2 + 1));
+
+        if (w->n_live > 0)
+            memcpy(more, w->live, sizeof(*more) * w->n_live);
+        w->live = more;
+    }
+    w->live[w->n_live++] = p.live;
     w->state_group = p.state_group;
     w->prev = sy_arena_alloc(w->a, sizeof(char *));
     w->prev[0] = ev->event_id;
@@ -210,6 +221,7 @@ sy_room_send_event(struct sy_db *db, struct sy_arena *a, const struct sy_node *n
         goto fail;
     if (write_event(&w, s, sy_now_ms(), event_id, err) != SY_OK || sy_db_commit(db, err) != SY_OK)
         goto fail;
+    sy_live_events_committed(w.live, w.n_live);
     sy_room_cache_put_state(w.room_id, w.state_group, w.state);
     sy_notify_room(w.room_id);
     /* An invite (or any membership change) is news to its target even outside the room. */
@@ -320,6 +332,7 @@ sy_room_create(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
     }
     if (sy_db_commit(db, err) != SY_OK)
         goto fail;
+    sy_live_events_committed(w.live, w.n_live);
     sy_room_cache_put_state(w.room_id, w.state_group, w.state);
     /* The creator's long-poll does not watch this room yet: wake it through its user. */
     sy_notify_user(c->creator);

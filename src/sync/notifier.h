@@ -15,6 +15,7 @@
 #define SY_SYNC_NOTIFIER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct sy_req;
 struct sy_waiter;
@@ -36,5 +37,13 @@ void sy_notify_shutdown(void);
 int sy_notify_stopping(void);
 /* Waiters registered now (tests, metrics). */
 size_t sy_notify_count(void);
+
+/*
+ * How many notifies there have been: it changes after every committed
+ * write to any stream (writers notify after COMMIT), so a cached view of
+ * the stream heads read while it had one value is current while it keeps
+ * that value (sync/stream.h sy_sync_token_latest).
+ */
+uint64_t sy_notify_generation(void);
 
 #endif /* SY_SYNC_NOTIFIER_H */

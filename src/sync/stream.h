@@ -46,6 +46,15 @@ const char *sy_sync_token_format(struct sy_arena *a, const struct sy_sync_token 
 int sy_sync_token_now(struct sy_db *db, struct sy_sync_token *t, struct sy_error *err);
 
 /*
+ * The same without a query while nothing has been notified since the
+ * last read (sync/notifier.h sy_notify_generation), and never behind
+ * 'since' (may be NULL) unless the database itself is.  Every stream
+ * writer notifies after COMMIT, which is what makes the copy current.
+ */
+int sy_sync_token_latest(struct sy_db *db, const struct sy_sync_token *since,
+                         struct sy_sync_token *t, struct sy_error *err);
+
+/*
  * Advance stream s inside the caller's open transaction: *pos is the new
  * position, to be stored with the row being written.  Holds the stream's
  * head row until commit.
