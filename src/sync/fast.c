@@ -290,17 +290,18 @@ sy_sync_fast(struct sy_sync_ctx *ctx, struct json_object **resp, int *any, struc
     int limit = 0, rc, ok;
 
     *any = 0;
+    /* The ring starts with the first /sync of any kind, so the next incremental one finds it. */
+    if (!sy_live_range(&w, &lo)) {
+        if (sy_live_start(read_head, ctx->db) != 0)
+            return sy_err_internal(err, "could not read the events head");
+        sy_live_range(&w, &lo);
+    }
     if (ctx->initial || ctx->full_state)
         return miss(SY_LIVE_INITIAL);
     if (!only_events_moved(ctx))
         return miss(SY_LIVE_STREAMS);
     if ((rc = compile_filter(ctx, &timeline, &limit, err)) != SY_OK)
         return rc == SY_ENOTFOUND ? miss(SY_LIVE_FILTER) : rc;
-    if (!sy_live_range(&w, &lo)) {
-        if ((rc = sy_live_start(read_head, ctx->db)) != 0)
-            return sy_err_internal(err, "could not read the events head");
-        sy_live_range(&w, &lo);
-    }
     /* The database has events the ring has not taken yet: the sections will see them. */
     if (ctx->now.pos[SY_STREAM_EVENTS] > w)
         return miss(SY_LIVE_NOT_COVERED);
