@@ -29,6 +29,7 @@
 #include "sync/typing.h"
 #include "util/arena.h"
 #include "util/err.h"
+#include "util/time.h"
 
 #define TIMELINE_MAX_LIMIT 1000 /* as sync/rooms.c */
 
@@ -212,9 +213,51 @@ find_room(const struct sy_live_snapshot *s, const char *room_id)
 }
 
 /*
- * rooms.join: every joined room the room filter allows that has events
- * (or, when typing moved, an ephemeral part).  *ok 0 when a view could
- * not be settled.
+ * rooms.join.<room_id> when the room has something to say: its events (r,
+ * may be NULL), its ephemeral part.  *ok 0 when its view could not be
+ * settled.
+ */
+static int
+add_room(struct sy_sync_ctx *ctx, const struct sy_event_filter *f, const char *room_id,
+         const struct sy_live_room *r, struct json_object *join, int *any, int *ok,
+         struct sy_error *err)
+{
+    struct json_object *room = NULL;
+    struct sy_live_view v;
+    int extra = 0;
+
+    if (!sy_filter_room_allowed(ctx->filter, room_id))
+        return SY_OK;
+    if (r != NULL)
+        room = room_timeline(ctx, f, r);
+    if (room == NULL)
+        room = json_object_new_object();
+    /* Receipts and account data did not move: only typing can add anything here. */
+    if (sy_sync_room_extras(ctx, room_id, 0, room, &extra, err) != SY_OK) {
+        json_object_put(room);
+        return err->code;
+    }
+    if (json_object_object_length(room) == 0) {
+        json_object_put(room);
+        return SY_OK;
+    }
+    if (r != NULL)
+        v = r->view;
+    else
+        sy_live_view_get(ctx->user_id, room_id, ctx->a, &v);
+    if (room_view(ctx, room_id, &v, ok, err) != SY_OK) {
+        json_object_put(room);
+        return err->code;
+    }
+    add_view(room, &v);
+    json_object_object_add(join, room_id, room);
+    *any = 1;
+    return SY_OK;
+}
+
+/*
+ * rooms.join: the rooms with events; when typing moved, every joined room
+ * (any may have a typing change).
  */
 static int
 add_rooms(struct sy_sync_ctx *ctx, const struct sy_event_filter *f,
@@ -222,41 +265,15 @@ add_rooms(struct sy_sync_ctx *ctx, const struct sy_event_filter *f,
           struct sy_error *err)
 {
     int typing_moved = ctx->since.pos[SY_STREAM_TYPING] != ctx->now.pos[SY_STREAM_TYPING];
+    size_t n = typing_moved ? s->n_joined : s->n_rooms;
 
     *ok = 1;
-    for (size_t i = 0; i < s->n_joined && *ok; i++) {
-        const char *room_id = s->joined[i];
-        const struct sy_live_room *r = find_room(s, room_id);
-        struct json_object *room = NULL;
-        struct sy_live_view v;
-        int extra = 0;
+    for (size_t i = 0; i < n && *ok; i++) {
+        const char *room_id = typing_moved ? s->joined[i] : s->rooms[i].room_id;
+        const struct sy_live_room *r = typing_moved ? find_room(s, room_id) : &s->rooms[i];
 
-        if ((r == NULL && !typing_moved) || !sy_filter_room_allowed(ctx->filter, room_id))
-            continue;
-        if (r != NULL)
-            room = room_timeline(ctx, f, r);
-        if (room == NULL)
-            room = json_object_new_object();
-        /* Receipts and account data did not move: only typing can add anything here. */
-        if (sy_sync_room_extras(ctx, room_id, 0, room, &extra, err) != SY_OK) {
-            json_object_put(room);
+        if (add_room(ctx, f, room_id, r, join, any, ok, err) != SY_OK)
             return err->code;
-        }
-        if (json_object_object_length(room) == 0) {
-            json_object_put(room);
-            continue;
-        }
-        if (r != NULL)
-            v = r->view;
-        else
-            sy_live_view_get(ctx->user_id, room_id, ctx->a, &v);
-        if (room_view(ctx, room_id, &v, ok, err) != SY_OK) {
-            json_object_put(room);
-            return err->code;
-        }
-        add_view(room, &v);
-        json_object_object_add(join, room_id, room);
-        *any = 1;
     }
     return SY_OK;
 }
@@ -303,8 +320,10 @@ sy_sync_fast(struct sy_sync_ctx *ctx, struct json_object **resp, int *any, struc
     if ((rc = compile_filter(ctx, &timeline, &limit, err)) != SY_OK)
         return rc == SY_ENOTFOUND ? miss(SY_LIVE_FILTER) : rc;
     /* The database has events the ring has not taken yet: the sections will see them. */
-    if (ctx->now.pos[SY_STREAM_EVENTS] > w)
+    if (ctx->now.pos[SY_STREAM_EVENTS] > w) {
+        sy_live_behind(ctx->now.pos[SY_STREAM_EVENTS], sy_now_ms());
         return miss(SY_LIVE_NOT_COVERED);
+    }
     memset(&snap, 0, sizeof(snap));
     snap.upto = w;
     /* Nothing to look at (nor typing to show): no need for the user's rooms. */

@@ -31,6 +31,7 @@
 #define KEYS_MAX 50000
 #define INBOX_MAX 100000
 #define KEYS_GEN_BUCKETS 1024
+#define BEHIND_MAX_MS 2000 /* the watermark may trail the database this long */
 
 /* ---- keyed tables -------------------------------------------------------------------- */
 
@@ -141,6 +142,7 @@ static int started;
 static int64_t w, lo;
 static struct entry *ring[RING_SLOTS];
 static size_t ring_bytes;
+static int64_t behind_head, behind_since_ms; /* a head seen past w, and since when (0: none) */
 
 /* Last member event per room / per target user; absent keys read as the floor. */
 static struct table room_member, user_member;
@@ -357,6 +359,7 @@ drop_all_locked(void)
     ring_bytes = 0;
     started = 0;
     w = lo = 0;
+    behind_head = behind_since_ms = 0;
     tables_init();
     table_clear(&room_member);
     table_clear(&user_member);
@@ -469,6 +472,22 @@ sy_live_range(int64_t *w_out, int64_t *lo_out)
     *lo_out = lo;
     pthread_mutex_unlock(&lock);
     return s;
+}
+
+void
+sy_live_behind(int64_t db_head, int64_t now_ms)
+{
+    pthread_mutex_lock(&lock);
+    if (started && db_head > w) {
+        /* Measure from the first sighting of a head that is still not covered. */
+        if (behind_since_ms == 0 || behind_head <= w) {
+            behind_head = db_head;
+            behind_since_ms = now_ms;
+        } else if (now_ms - behind_since_ms > BEHIND_MAX_MS) {
+            drop_all_locked();
+        }
+    }
+    pthread_mutex_unlock(&lock);
 }
 
 void

@@ -82,6 +82,14 @@ void sy_live_positions_unused(int64_t from, int64_t to);
 int sy_live_start(int (*read_head)(void *arg, int64_t *head), void *arg);
 /* 1 once started; *w the watermark, *lo the lowest position the ring holds. */
 int sy_live_range(int64_t *w, int64_t *lo);
+/*
+ * A reader saw the committed events head at db_head, past the watermark.
+ * That is normal for the moment between a COMMIT and its hook; when it
+ * lasts (a writer that does not call the hook, a position never
+ * reported), live stops and the next sy_live_start() begins again from
+ * the database.
+ */
+void sy_live_behind(int64_t db_head, int64_t now_ms);
 
 /* Per (user, room) summary and unread counts, as rooms.join.<room> shows them. */
 struct sy_live_view {

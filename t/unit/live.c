@@ -78,6 +78,19 @@ test_watermark(void)
     commit1(ev(14, ROOM, ALICE, "m.room.message", NULL));
     sy_live_range(&w, &lo);
     is_int((int)w, 14, "an unused position does not stop the watermark");
+
+    commit1(ev(16, ROOM, ALICE, "m.room.message", NULL)); /* 15 never comes */
+    sy_live_behind(16, 1000);
+    ok(sy_live_range(&w, &lo), "the database ahead of the watermark for a moment: still live");
+    commit1(ev(17, ROOM, ALICE, "m.room.message", NULL));
+    sy_live_behind(17, 2500);
+    ok(sy_live_range(&w, &lo), "... measured from the first sighting");
+    sy_live_behind(17, 3100);
+    ok(!sy_live_range(&w, &lo), "a hole that lasts stops live (it starts again from the database)");
+    start_head = 17;
+    sy_live_start(head_of, NULL);
+    sy_live_range(&w, &lo);
+    is_int((int)w, 17, "... at the database's head");
 }
 
 static void
