@@ -22,7 +22,6 @@
 #include "rooms/state.h"
 #include "rooms/version.h"
 #include "sync/live.h"
-#include "sync/notifier.h"
 #include "util/arena.h"
 #include "util/err.h"
 #include "util/rand.h"
@@ -221,12 +220,9 @@ sy_room_send_event(struct sy_db *db, struct sy_arena *a, const struct sy_node *n
         goto fail;
     if (write_event(&w, s, sy_now_ms(), event_id, err) != SY_OK || sy_db_commit(db, err) != SY_OK)
         goto fail;
-    sy_live_events_committed(w.live, w.n_live);
     sy_room_cache_put_state(w.room_id, w.state_group, w.state);
-    sy_notify_room(w.room_id);
-    /* An invite (or any membership change) is news to its target even outside the room. */
-    if (strcmp(s->type, "m.room.member") == 0 && s->state_key != NULL)
-        sy_notify_user(s->state_key);
+    /* Wakes the room's long-polls, and a member event's target's even outside the room. */
+    sy_live_events_committed(w.live, w.n_live);
     return SY_OK;
 fail:
     sy_db_rollback(db);
@@ -332,10 +328,10 @@ sy_room_create(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
     }
     if (sy_db_commit(db, err) != SY_OK)
         goto fail;
-    sy_live_events_committed(w.live, w.n_live);
     sy_room_cache_put_state(w.room_id, w.state_group, w.state);
-    /* The creator's long-poll does not watch this room yet: wake it through its user. */
-    sy_notify_user(c->creator);
+    /* The creator's long-poll does not watch this room yet: live wakes it through the
+     * creator's member event (as it wakes invitees through theirs). */
+    sy_live_events_committed(w.live, w.n_live);
     *room_id = w.room_id;
     return SY_OK;
 fail:

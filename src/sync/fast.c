@@ -77,8 +77,8 @@ empty_events(void)
 }
 
 /* The top-level sections other than rooms, as they are when their streams did not move. */
-static int
-add_quiet_sections(struct sy_sync_ctx *ctx, struct json_object *resp, struct sy_error *err);
+static int add_quiet_sections(struct sy_sync_ctx *ctx, struct json_object *resp,
+                              struct sy_error *err);
 
 /* The summary and unread counts of one room: live's, or read and handed to live. */
 static int
@@ -104,8 +104,7 @@ room_view(struct sy_sync_ctx *ctx, const char *room_id, struct sy_live_view *v, 
         v->have_summary = 1;
     }
     if (!v->have_unread) {
-        if (sy_push_unread(ctx->db, ctx->user_id, room_id, &v->notes, &v->highlights, err) !=
-            SY_OK)
+        if (sy_push_unread(ctx->db, ctx->user_id, room_id, &v->notes, &v->highlights, err) != SY_OK)
             return err->code;
         v->have_unread = 1;
     }
@@ -286,8 +285,7 @@ compile_filter(struct sy_sync_ctx *ctx, struct sy_event_filter *timeline, int *l
     int64_t l;
 
     if (sy_filter_compile_room_part(ctx->a, ctx->filter, "timeline", timeline, err) != SY_OK ||
-        sy_filter_compile(ctx->a, sy_filter_room_part(ctx->filter, "state"), &state, err) !=
-            SY_OK)
+        sy_filter_compile(ctx->a, sy_filter_room_part(ctx->filter, "state"), &state, err) != SY_OK)
         return err->code;
     if (state.lazy_load_members)
         return SY_ENOTFOUND;
@@ -354,7 +352,8 @@ sy_sync_fast(struct sy_sync_ctx *ctx, struct json_object **resp, int *any, struc
     return SY_OK;
 }
 
-/* device_one_time_keys_count and device_unused_fallback_key_types: live's copy, or the section's. */
+/* device_one_time_keys_count and device_unused_fallback_key_types: live's copy, or the section's.
+ */
 static int
 add_keys(struct sy_sync_ctx *ctx, struct json_object *resp, struct sy_error *err)
 {
@@ -370,8 +369,8 @@ add_keys(struct sy_sync_ctx *ctx, struct json_object *resp, struct sy_error *err
         tmp = sy_json_new_object(ctx->a);
         if (sy_sync_section_e2ee_keys(ctx, tmp, &any, err) != SY_OK)
             return err->code;
-        counts = sy_arena_strdup(ctx->a,
-                                 sy_json_text(sy_json_get(tmp, "device_one_time_keys_count"), NULL));
+        counts = sy_arena_strdup(
+            ctx->a, sy_json_text(sy_json_get(tmp, "device_one_time_keys_count"), NULL));
         fallback = sy_arena_strdup(
             ctx->a, sy_json_text(sy_json_get(tmp, "device_unused_fallback_key_types"), NULL));
         sy_live_keys_put(ctx->user_id, ctx->device_id, gen, counts, fallback);
@@ -414,8 +413,7 @@ sy_sync_fast_learn(struct sy_sync_ctx *ctx)
 }
 
 int
-sy_sync_fast_wait_keys(struct sy_sync_ctx *ctx, const char ***keys, size_t *n,
-                       struct sy_error *err)
+sy_sync_fast_wait_keys(struct sy_sync_ctx *ctx, const char ***keys, size_t *n, struct sy_error *err)
 {
     const char **invited;
     size_t n_invited;
@@ -423,8 +421,8 @@ sy_sync_fast_wait_keys(struct sy_sync_ctx *ctx, const char ***keys, size_t *n,
     if (sy_live_wait_keys(ctx->user_id, ctx->a, keys, n))
         return SY_OK;
     /* Live may know the joined rooms (they come from a pass) but not yet the invited ones. */
-    if (sy_db_rooms_for_user(ctx->db, ctx->a, ctx->user_id, "invite", &invited, &n_invited,
-                             err) != SY_OK)
+    if (sy_db_rooms_for_user(ctx->db, ctx->a, ctx->user_id, "invite", &invited, &n_invited, err) !=
+        SY_OK)
         return err->code;
     sy_live_user_invited(ctx->user_id, invited, n_invited);
     if (sy_live_wait_keys(ctx->user_id, ctx->a, keys, n))

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "sync/live.h"
+#include "sync/notifier.h"
 #include "util/arena.h"
 #include "util/map.h"
 #include "util/mem.h"
@@ -154,6 +155,71 @@ static uint64_t read_gen;
 static uint64_t keys_gen[KEYS_GEN_BUCKETS];
 static uint64_t counters[SY_LIVE_N_MISS];
 
+/*
+ * Long-polls to wake once the lock is released: the rooms of events the
+ * watermark passed (and the targets of member events).  'db' marks wakes
+ * for events live will not hold (it stopped): those count as a move of the
+ * database heads, which readers must then read again.
+ */
+struct wakes {
+    struct sy_arena *a;
+    struct sy_map *seen;
+    const char **keys; /* kind ('r'/'u'), '0'/'1' for db, then the ID */
+    size_t n, cap;
+};
+
+static void
+wake_add(struct wakes *wk, char kind, const char *id, int db)
+{
+    const char *key;
+
+    if (wk == NULL || id == NULL)
+        return;
+    if (wk->a == NULL) {
+        wk->a = sy_arena_new();
+        wk->seen = sy_map_new(wk->a, 16);
+    }
+    key = sy_arena_printf(wk->a, "%c%c%s", kind, db ? '1' : '0', id);
+    if (sy_map_get(wk->seen, key) != NULL)
+        return;
+    sy_map_set(wk->seen, key, (void *)1);
+    if (wk->n == wk->cap) {
+        const char **more = sy_arena_alloc(wk->a, sizeof(char *) * (wk->cap * 2 + 8));
+
+        if (wk->n > 0)
+            memcpy(more, wk->keys, sizeof(char *) * wk->n);
+        wk->keys = more;
+        wk->cap = wk->cap * 2 + 8;
+    }
+    wk->keys[wk->n++] = key;
+}
+
+/* The long-polls an event concerns: its room's, and a member event's target's. */
+static void
+wake_for(struct wakes *wk, const struct sy_live_event *ev, int db)
+{
+    wake_add(wk, 'r', ev->room_id, db);
+    if (ev->state_key != NULL && ev->type != NULL && strcmp(ev->type, "m.room.member") == 0)
+        wake_add(wk, 'u', ev->state_key, db);
+}
+
+/* After unlocking: notify and free. */
+static void
+wake_all(struct wakes *wk)
+{
+    for (size_t i = 0; i < wk->n; i++) {
+        const char *k = wk->keys[i];
+        int db = k[1] == '1';
+
+        if (k[0] == 'r')
+            db ? sy_notify_room(k + 2) : sy_notify_room_events(k + 2);
+        else
+            db ? sy_notify_user(k + 2) : sy_notify_user_events(k + 2);
+    }
+    if (wk->a != NULL)
+        sy_arena_free(wk->a);
+}
+
 static void
 free_entry(struct entry *e)
 {
@@ -251,10 +317,11 @@ dup_into(char **p, const char *s)
 static struct entry *
 copy_event(const struct sy_live_event *ev)
 {
-    size_t n = sizeof(struct entry) + dup_len(ev->room_id ? ev->room_id : "") + dup_len(ev->event_id) +
-               dup_len(ev->type) + dup_len(ev->state_key) + dup_len(ev->sender) +
-               dup_len(ev->client_json) + dup_len(ev->redacts) + dup_len(ev->relates_to) +
-               dup_len(ev->txn_user) + dup_len(ev->txn_device) + dup_len(ev->txn_id);
+    size_t n = sizeof(struct entry) + dup_len(ev->room_id ? ev->room_id : "") +
+               dup_len(ev->event_id) + dup_len(ev->type) + dup_len(ev->state_key) +
+               dup_len(ev->sender) + dup_len(ev->client_json) + dup_len(ev->redacts) +
+               dup_len(ev->relates_to) + dup_len(ev->txn_user) + dup_len(ev->txn_device) +
+               dup_len(ev->txn_id);
     struct entry *e = sy_calloc(1, n);
     char *p = (char *)(e + 1);
 
@@ -308,15 +375,16 @@ pos_set(struct table *t, int64_t *floor, const char *key, int64_t pos)
         *floor = pos - 1 > *floor ? pos - 1 : *floor;
 }
 
-/* Bring the maps and counts up to e, the event at w (in stream order). */
+/* Bring the maps and counts up to e, the event at w (in stream order); its readers wake. */
 static void
-apply(struct entry *e)
+apply(struct entry *e, struct wakes *wk)
 {
     const struct sy_live_event *ev = &e->ev;
     char key[KEY_MAX];
 
     if (e->unused)
         return;
+    wake_for(wk, ev, 0);
     if (ev->state_key != NULL && strcmp(ev->type, "m.room.member") == 0) {
         pos_set(&room_member, &room_member_floor, ev->room_id, ev->stream);
         pos_set(&user_member, &user_member_floor, ev->state_key, ev->stream);
@@ -348,11 +416,17 @@ evict_lo(void)
     lo++;
 }
 
-/* Forget everything that depends on the ring following every commit. */
+/*
+ * Forget everything that depends on the ring following every commit.
+ * Events still waiting for their predecessors were never announced: wake
+ * their readers now, as database moves.
+ */
 static void
-drop_all_locked(void)
+drop_all_locked(struct wakes *wk)
 {
     for (size_t i = 0; i < RING_SLOTS; i++) {
+        if (ring[i] != NULL && ring[i]->ev.stream > w && !ring[i]->unused)
+            wake_for(wk, &ring[i]->ev, 1);
         free_entry(ring[i]);
         ring[i] = NULL;
     }
@@ -369,13 +443,13 @@ drop_all_locked(void)
 }
 
 static void
-advance(void)
+advance(struct wakes *wk)
 {
     struct entry **s;
 
     while (*(s = slot_of(w + 1)) != NULL && (*s)->ev.stream == w + 1) {
         w++;
-        apply(*s);
+        apply(*s, wk);
     }
     while ((ring_bytes > RING_MAX_BYTES || w - lo + 1 > RING_SLOTS / 2) && lo <= w)
         evict_lo();
@@ -405,22 +479,35 @@ place(struct entry *e)
 void
 sy_live_events_committed(const struct sy_live_event *evs, size_t n)
 {
+    struct wakes wk = {0};
+
     pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < n && started; i++) {
-        /* At or below w: committed before the ring started, already covered. */
-        if (evs[i].stream <= w)
+    for (size_t i = 0; i < n; i++) {
+        if (!started) {
+            wake_for(&wk, &evs[i], 1); /* not held: announced as a database move */
             continue;
-        if (place(copy_event(&evs[i])) != 0)
-            drop_all_locked(); /* a hole too far behind: start again from the database */
+        }
+        /* At or below w: committed before the ring started (which read a head past it). */
+        if (evs[i].stream <= w) {
+            wake_for(&wk, &evs[i], 1);
+            continue;
+        }
+        if (place(copy_event(&evs[i])) != 0) {
+            drop_all_locked(&wk); /* a hole too far behind: start again from the database */
+            wake_for(&wk, &evs[i], 1);
+        }
     }
     if (started)
-        advance();
+        advance(&wk);
     pthread_mutex_unlock(&lock);
+    wake_all(&wk);
 }
 
 void
 sy_live_positions_unused(int64_t from, int64_t to)
 {
+    struct wakes wk = {0};
+
     pthread_mutex_lock(&lock);
     for (int64_t pos = from; pos <= to && started; pos++) {
         struct entry *e;
@@ -432,11 +519,12 @@ sy_live_positions_unused(int64_t from, int64_t to)
         e->unused = 1;
         e->bytes = sizeof(*e);
         if (place(e) != 0)
-            drop_all_locked();
+            drop_all_locked(&wk);
     }
     if (started)
-        advance();
+        advance(&wk);
     pthread_mutex_unlock(&lock);
+    wake_all(&wk);
 }
 
 int
@@ -449,7 +537,7 @@ sy_live_start(int (*read_head)(void *arg, int64_t *head), void *arg)
     if (!started) {
         tables_init();
         if ((rc = read_head(arg, &head)) == 0) {
-            drop_all_locked();
+            drop_all_locked(NULL); /* holds nothing: hooks are not kept while stopped */
             started = 1;
             w = head;
             lo = head + 1;
@@ -477,6 +565,8 @@ sy_live_range(int64_t *w_out, int64_t *lo_out)
 void
 sy_live_behind(int64_t db_head, int64_t now_ms)
 {
+    struct wakes wk = {0};
+
     pthread_mutex_lock(&lock);
     if (started && db_head > w) {
         /* Measure from the first sighting of a head that is still not covered. */
@@ -484,21 +574,25 @@ sy_live_behind(int64_t db_head, int64_t now_ms)
             behind_head = db_head;
             behind_since_ms = now_ms;
         } else if (now_ms - behind_since_ms > BEHIND_MAX_MS) {
-            drop_all_locked();
+            drop_all_locked(&wk);
         }
     }
     pthread_mutex_unlock(&lock);
+    wake_all(&wk);
 }
 
 void
 sy_live_reset(void)
 {
+    struct wakes wk = {0};
+
     pthread_mutex_lock(&lock);
-    drop_all_locked();
+    drop_all_locked(&wk);
     tables_init();
     table_clear(&keys);
     table_clear(&inbox);
     pthread_mutex_unlock(&lock);
+    wake_all(&wk);
 }
 
 /* ---- users --------------------------------------------------------------------------- */
@@ -667,8 +761,7 @@ view_copy_locked(const char *user_id, const char *room_id, struct sy_arena *a,
     memset(out, 0, sizeof(*out));
     if (v == NULL)
         return;
-    if (v->have_summary &&
-        pos_in(&room_member, room_member_floor, room_id) <= v->summary_at) {
+    if (v->have_summary && pos_in(&room_member, room_member_floor, room_id) <= v->summary_at) {
         out->have_summary = 1;
         out->joined = v->joined;
         out->invited = v->invited;
@@ -752,7 +845,8 @@ collect_locked(const struct user_entry *u, int64_t since, int limit, struct sy_a
             targets = t;
         }
     }
-    /* An event here that something here redacts or relates to: its stored form or bundle differs. */
+    /* An event here that something here redacts or relates to: its stored form or bundle differs.
+     */
     for (size_t i = 0; i < n_targets; i++)
         if (sy_map_get(ids, targets[i]) != NULL)
             return SY_LIVE_RELATED;

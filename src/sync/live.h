@@ -47,17 +47,17 @@ struct sy_live_push {
 
 /* A committed event, as the writer knows it. */
 struct sy_live_event {
-    int64_t stream;             /* events.stream_ordering */
+    int64_t stream; /* events.stream_ordering */
     const char *room_id;
     const char *event_id;
     const char *type;
-    const char *state_key;      /* NULL unless a state event */
+    const char *state_key; /* NULL unless a state event */
     const char *sender;
     int64_t origin_server_ts;
-    const char *client_json;    /* the stored client JSON (without "unsigned") */
-    const char *redacts;        /* target of an m.room.redaction, else NULL */
-    const char *relates_to;     /* content.m.relates_to.event_id, else NULL */
-    const char *txn_user;       /* a local send's transaction: sender, device, ID; else NULL */
+    const char *client_json; /* the stored client JSON (without "unsigned") */
+    const char *redacts;     /* target of an m.room.redaction, else NULL */
+    const char *relates_to;  /* content.m.relates_to.event_id, else NULL */
+    const char *txn_user;    /* a local send's transaction: sender, device, ID; else NULL */
     const char *txn_device;
     const char *txn_id;
     const struct sy_live_push *push; /* the push outcomes stored with the event */
@@ -106,7 +106,7 @@ struct sy_live_room {
     const char *room_id;
     struct sy_live_event *events; /* arena copies, oldest first (push outcomes left out) */
     size_t n;
-    struct sy_live_view view;     /* what live has; the caller fills what is missing */
+    struct sy_live_view view; /* what live has; the caller fills what is missing */
 };
 
 /* Why a snapshot cannot serve: the caller takes the database path. */
@@ -119,17 +119,17 @@ enum sy_live_miss {
     SY_LIVE_LIMITED,     /* more events in a room than the timeline limit */
     SY_LIVE_RELATED,     /* an event in range is redacted or has relations */
     /* reasons of the fast path itself (sync/fast.c) */
-    SY_LIVE_INITIAL,     /* initial or full_state sync */
-    SY_LIVE_STREAMS,     /* a stream other than events and typing moved */
-    SY_LIVE_FILTER,      /* a filter the fast path does not apply (lazy-loading members) */
-    SY_LIVE_VIEW,        /* summary or unread counts changed while being read */
+    SY_LIVE_INITIAL, /* initial or full_state sync */
+    SY_LIVE_STREAMS, /* a stream other than events and typing moved */
+    SY_LIVE_FILTER,  /* a filter the fast path does not apply (lazy-loading members) */
+    SY_LIVE_VIEW,    /* summary or unread counts changed while being read */
     SY_LIVE_N_MISS
 };
 const char *sy_live_miss_name(enum sy_live_miss m);
 
 struct sy_live_snapshot {
-    int64_t upto;               /* W when taken: the events head to answer with */
-    const char **joined;        /* the user's joined rooms at 'upto' (and at 'since') */
+    int64_t upto;        /* W when taken: the events head to answer with */
+    const char **joined; /* the user's joined rooms at 'upto' (and at 'since') */
     size_t n_joined;
     struct sy_live_room *rooms; /* joined rooms with events in (since, upto] */
     size_t n_rooms;

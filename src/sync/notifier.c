@@ -114,11 +114,13 @@ sy_notify_unwait(struct sy_waiter *w)
     free(w);
 }
 
+/* Wake the waiters of key; 'db' when a database stream moved (see sy_notify_generation). */
 static void
-notify_key(const char *key)
+notify_key(const char *key, int db)
 {
     /* Before the wakes: a woken reader must see that something moved. */
-    __atomic_add_fetch(&generation, 1, __ATOMIC_SEQ_CST);
+    if (db)
+        __atomic_add_fetch(&generation, 1, __ATOMIC_SEQ_CST);
     pthread_mutex_lock(&lock);
     for (struct link *l = buckets[bucket_of(key)]; l != NULL; l = l->next)
         if (strcmp(l->key, key) == 0)
@@ -126,28 +128,40 @@ notify_key(const char *key)
     pthread_mutex_unlock(&lock);
 }
 
-void
-sy_notify_room(const char *room_id)
+static void
+notify(char kind, const char *id, int db)
 {
     char key[300];
 
-    if (strlen(room_id) + 3 > sizeof(key))
+    if (strlen(id) + 3 > sizeof(key))
         return;
-    key[0] = 'r', key[1] = ':';
-    strcpy(key + 2, room_id);
-    notify_key(key);
+    key[0] = kind, key[1] = ':';
+    strcpy(key + 2, id);
+    notify_key(key, db);
+}
+
+void
+sy_notify_room(const char *room_id)
+{
+    notify('r', room_id, 1);
 }
 
 void
 sy_notify_user(const char *user_id)
 {
-    char key[300];
+    notify('u', user_id, 1);
+}
 
-    if (strlen(user_id) + 3 > sizeof(key))
-        return;
-    key[0] = 'u', key[1] = ':';
-    strcpy(key + 2, user_id);
-    notify_key(key);
+void
+sy_notify_room_events(const char *room_id)
+{
+    notify('r', room_id, 0);
+}
+
+void
+sy_notify_user_events(const char *user_id)
+{
+    notify('u', user_id, 0);
 }
 
 /* What the /sync fast path did this run (sync/live.h counters), for the log. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db/streams.h"
+#include "sync/live.h"
 #include "sync/notifier.h"
 #include "sync/stream.h"
 #include "sync/typing.h"
@@ -99,12 +100,17 @@ sy_sync_token_latest(struct sy_db *db, const struct sy_sync_token *since, struct
                      struct sy_error *err)
 {
     uint64_t gen = sy_notify_generation();
-    int hit;
+    int64_t w, lo;
+    int hit, live = sy_live_range(&w, &lo);
 
     pthread_mutex_lock(&heads_lock);
-    hit = heads_valid && heads_gen == gen;
-    if (hit)
+    /* Events announce themselves through live, not the generation: only with live running. */
+    hit = live && heads_valid && heads_gen == gen;
+    if (hit) {
         memcpy(t->pos, heads_pos, sizeof(t->pos));
+        if (w > t->pos[SY_STREAM_EVENTS])
+            t->pos[SY_STREAM_EVENTS] = w;
+    }
     pthread_mutex_unlock(&heads_lock);
     /* A token ahead of the copy came from a fresher read: read again (never answer backwards). */
     for (int i = 0; hit && since != NULL && i < SY_STREAM_N; i++)

@@ -5,10 +5,13 @@
  * Every client-visible stream has a monotonic position.  DB-backed streams
  * advance their head in the stream_heads table inside the writing
  * transaction (sy_db_stream_advance): the row lock hands positions out in
- * commit order, so a reader that saw head N has every row <= N.  Typing
- * is in memory (sync/typing.h): its position is a clock that never goes
- * back across restarts.  A sync token is "s" + the positions joined by
- * "_"; clients treat it as opaque.
+ * commit order, so a reader that saw head N has every row <= N.  After
+ * COMMIT every writer calls sy_notify_room() or sy_notify_user()
+ * (sync/notifier.h), which is what lets sy_sync_token_latest() reuse the
+ * heads it read last; events writers also hand their events to
+ * sync/live.h first.  Typing is in memory (sync/typing.h): its position
+ * is a clock that never goes back across restarts.  A sync token is "s" +
+ * the positions joined by "_"; clients treat it as opaque.
  */
 #ifndef SY_SYNC_STREAM_H
 #define SY_SYNC_STREAM_H
