@@ -17,6 +17,7 @@
 #include "rooms/auth.h"
 #include "rooms/event.h"
 #include "rooms/state.h"
+#include "sync/live.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/lru.h"
@@ -347,6 +348,20 @@ sy_push_room_eval(struct sy_push_room *pr, struct sy_arena *a, const struct sy_e
     }
 }
 
+const struct sy_live_push *
+sy_push_rows_live(struct sy_arena *a, const struct sy_push_rows *rows, size_t from, size_t *n)
+{
+    struct sy_live_push *p = sy_arena_alloc(a, sizeof(*p) * (rows->n - from + 1));
+
+    *n = rows->n - from;
+    for (size_t i = 0; i < *n; i++) {
+        p[i].user_id = rows->v[from + i].user_id;
+        p[i].notify = rows->v[from + i].notify;
+        p[i].highlight = rows->v[from + i].highlight;
+    }
+    return p;
+}
+
 int
 sy_push_rows_flush(struct sy_db *db, struct sy_arena *a, struct sy_push_rows *rows,
                    struct sy_error *err)
@@ -360,7 +375,7 @@ sy_push_rows_flush(struct sy_db *db, struct sy_arena *a, struct sy_push_rows *ro
 int
 sy_push_on_event(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
                  struct sy_room_state *state_after, int64_t group, int64_t stream,
-                 struct sy_error *err)
+                 struct sy_live_event *live, struct sy_error *err)
 {
     struct sy_push_rows rows = {0};
     struct sy_push_room *pr;
@@ -368,6 +383,7 @@ sy_push_on_event(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev
     if (sy_push_room_load(db, a, ev, state_after, group, &pr, err) != SY_OK)
         return err->code;
     sy_push_room_eval(pr, a, ev, state_after, stream, &rows);
+    live->push = sy_push_rows_live(a, &rows, 0, &live->n_push);
     return sy_push_rows_flush(db, a, &rows, err);
 }
 

@@ -22,17 +22,20 @@ struct sy_db;
 struct sy_error;
 struct sy_event;
 struct sy_room_state;
+struct sy_live_event;
+struct sy_live_push;
 
 /*
  * Evaluate 'ev' (just inserted at stream position 'stream') against the
  * push rules of the room's local members, given the room state after it
  * (state group 'group', or 0 when it has none: members are cached per
- * group), and store the outcomes.  Runs inside the caller's transaction; 0 or
+ * group), and store the outcomes; live->push / n_push get them (in 'a')
+ * for sync/live.h.  Runs inside the caller's transaction; 0 or
  * SY_EDB.
  */
 int sy_push_on_event(struct sy_db *db, struct sy_arena *a, const struct sy_event *ev,
                      struct sy_room_state *state_after, int64_t group, int64_t stream,
-                     struct sy_error *err);
+                     struct sy_live_event *live, struct sy_error *err);
 
 /*
  * The same in parts, for a writer that stores many events at once: load
@@ -52,6 +55,9 @@ int sy_push_room_load(struct sy_db *db, struct sy_arena *a, const struct sy_even
 void sy_push_room_eval(struct sy_push_room *pr, struct sy_arena *a, const struct sy_event *ev,
                        struct sy_room_state *state_after, int64_t stream,
                        struct sy_push_rows *rows);
+/* The outcomes rows->v[from..n) for sync/live.h, in 'a'. */
+const struct sy_live_push *sy_push_rows_live(struct sy_arena *a, const struct sy_push_rows *rows,
+                                             size_t from, size_t *n);
 int sy_push_rows_flush(struct sy_db *db, struct sy_arena *a, struct sy_push_rows *rows,
                        struct sy_error *err);
 

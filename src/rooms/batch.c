@@ -29,7 +29,7 @@
 #include "rooms/redact.h"
 #include "rooms/relations.h"
 #include "rooms/room_writer.h"
-#include "sync/notifier.h"
+#include "sync/live.h"
 #include "sync/stream.h"
 #include "util/arena.h"
 #include "util/err.h"
@@ -48,8 +48,9 @@ struct batch {
     struct sy_db_extremities *ext;
     const char **found;             /* per job: the event its transaction ID already made */
     const struct sy_event **written; /* per job: the event it wrote */
-    int64_t next_pos;
+    int64_t next_pos, last_pos;
     struct sy_persist_batch pending;
+    struct sy_live_list live; /* what was written, in stream order */
 };
 
 static int
@@ -120,6 +121,7 @@ take_positions(struct batch *b, struct sy_error *err)
                                      &last, err) != SY_OK)
         return err->code;
     b->next_pos = last - (int64_t)b->n + 1;
+    b->last_pos = last;
     return SY_OK;
 }
 
@@ -159,6 +161,7 @@ writer_for(struct batch *b, const char *room_id, struct sy_room_writer **out, st
     w->db = b->db;
     w->a = b->a;
     w->node = b->node;
+    w->live = &b->live;
     if (sy_room_writer_open(w, &b->rows[r], &b->ext[r], e) != SY_OK)
         return e->code;
     *out = b->writers[r] = w;
@@ -222,6 +225,7 @@ write_plain(struct batch *b, struct sy_room_writer *w, size_t i, struct sy_error
     if (sy_persist_batch_add(&b->pending, b->a, &p, w->push, &e) != SY_OK)
         return job_error(j, &e, fatal);
     sy_room_writer_advance(w, ev);
+    sy_live_list_add(b->a, &b->live, &p.live);
     b->written[i] = ev;
     job_answer(j, ev->event_id);
     return SY_OK;
@@ -302,19 +306,14 @@ after_commit(struct batch *b)
     for (size_t r = 0; r < b->n_rooms; r++) {
         const struct sy_room_writer *w = b->writers[r];
 
-        if (w == NULL || w->wrote == 0)
-            continue;
-        if (w->state_group != w->loaded_group)
+        if (w != NULL && w->wrote > 0 && w->state_group != w->loaded_group)
             sy_room_cache_put_state(w->room_id, w->state_group, w->state);
-        sy_notify_room(w->room_id);
     }
-    for (size_t i = 0; i < b->n; i++) {
-        const struct sy_event *ev = b->written[i];
-
-        /* An invite (or any membership change) is news to its target even outside the room. */
-        if (ev != NULL && ev->state_key != NULL && strcmp(ev->type, "m.room.member") == 0)
-            sy_notify_user(ev->state_key);
-    }
+    /* Wakes the rooms' long-polls, and a member event's target's even outside the room. */
+    sy_live_events_committed(b->live.v, b->live.n);
+    /* Positions taken for jobs that wrote nothing (refused, repeated, unchanged). */
+    if (b->next_pos <= b->last_pos)
+        sy_live_positions_unused(b->next_pos, b->last_pos);
 }
 
 int

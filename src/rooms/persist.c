@@ -93,6 +93,27 @@ fill_row(struct sy_arena *a, const struct sy_persist *p, struct sy_db_event *row
     return SY_OK;
 }
 
+/* What sync/live.h records of the event once committed (push outcomes set apart). */
+static void
+live_fill(struct sy_persist *p, const struct sy_db_event *row)
+{
+    const struct sy_event *ev = p->ev;
+
+    p->live.stream = row->stream_ordering;
+    p->live.room_id = ev->room_id;
+    p->live.event_id = ev->event_id;
+    p->live.type = ev->type;
+    p->live.state_key = ev->state_key;
+    p->live.sender = ev->sender;
+    p->live.origin_server_ts = ev->origin_server_ts;
+    p->live.client_json = row->client_json;
+    p->live.redacts = ev->redacts;
+    p->live.relates_to = sy_json_get_str(sy_json_get_obj(ev->content, "m.relates_to"), "event_id");
+    p->live.txn_user = p->txn_user;
+    p->live.txn_device = p->txn_device;
+    p->live.txn_id = p->txn_id;
+}
+
 int
 sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int64_t *stream,
                 struct sy_error *err)
@@ -113,7 +134,8 @@ sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int6
         sy_db_event_insert(db, &row, ev->prev_events, ev->n_prev_events, ev->auth_events,
                            ev->n_auth_events, err) != SY_OK ||
         sy_relations_persist(db, ev, row.stream_ordering, err) != SY_OK ||
-        sy_push_on_event(db, a, ev, p->state, p->state_group, row.stream_ordering, err) != SY_OK ||
+        sy_push_on_event(db, a, ev, p->state, p->state_group, row.stream_ordering, &p->live,
+                         err) != SY_OK ||
         sy_db_extremities_advance(db, ev->room_id, ev->event_id, ev->prev_events,
                                   ev->n_prev_events, err) != SY_OK)
         return err->code;
@@ -121,15 +143,17 @@ sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int6
         apply_redaction(db, a, p, err) != SY_OK)
         return err->code;
     *stream = row.stream_ordering;
+    live_fill(p, &row);
     return SY_OK;
 }
 
 int
-sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, const struct sy_persist *p,
+sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, struct sy_persist *p,
                      struct sy_push_room *push, struct sy_error *err)
 {
     const struct sy_event *ev = p->ev;
     struct sy_db_event_write *w;
+    size_t pushed = b->push.n;
 
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
@@ -151,6 +175,8 @@ sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, const struc
     w->n_auth = ev->n_auth_events;
     b->n++;
     sy_push_room_eval(push, a, ev, p->state, p->stream, &b->push);
+    live_fill(p, &w->row);
+    p->live.push = sy_push_rows_live(a, &b->push, pushed, &p->live.n_push);
     return SY_OK;
 }
 

@@ -12,6 +12,7 @@
 
 #include "db/events.h"
 #include "push/counts.h"
+#include "sync/live.h"
 
 struct sy_arena;
 struct sy_db;
@@ -26,6 +27,8 @@ struct sy_persist {
     /* idempotency key of a local send (kind: "send" or "redact"), or NULLs */
     const char *txn_user, *txn_device, *txn_kind, *txn_id;
     int64_t stream; /* the stream position to write at, or 0: take the next */
+    /* out: the event as sync/live.h records it once committed (strings in the arena) */
+    struct sy_live_event live;
 };
 
 /*
@@ -50,7 +53,7 @@ struct sy_persist_batch {
     size_t n, cap;
     struct sy_push_rows push;
 };
-int sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, const struct sy_persist *p,
+int sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, struct sy_persist *p,
                          struct sy_push_room *push, struct sy_error *err);
 int sy_persist_batch_flush(struct sy_db *db, struct sy_arena *a, struct sy_persist_batch *b,
                            struct sy_error *err);

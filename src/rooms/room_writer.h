@@ -17,11 +17,19 @@ struct sy_db_extremities;
 struct sy_db_room;
 struct sy_error;
 struct sy_event;
+struct sy_live_event;
 struct sy_node;
 struct sy_push_room;
 struct sy_room_send;
 struct sy_room_state;
 struct sy_room_version;
+
+/* The events a transaction wrote, in stream order, for sync/live.h after COMMIT. */
+struct sy_live_list {
+    struct sy_live_event *v;
+    size_t n, cap;
+};
+void sy_live_list_add(struct sy_arena *a, struct sy_live_list *l, const struct sy_live_event *ev);
 
 struct sy_room_writer {
     struct sy_db *db;
@@ -38,6 +46,7 @@ struct sy_room_writer {
     int64_t loaded_group;      /* state group when opened: put in the cache after commit if moved */
     struct sy_push_room *push; /* members and rules for plain events; NULL after a state change */
     int wrote;                 /* events written in this transaction */
+    struct sy_live_list *live; /* where written events are listed */
 };
 
 /* Open a locked room from its row and forward extremities (state from the cache or the DB). */

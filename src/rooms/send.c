@@ -24,7 +24,7 @@
 #include "rooms/room_writer.h"
 #include "rooms/state.h"
 #include "rooms/version.h"
-#include "sync/notifier.h"
+#include "sync/live.h"
 #include "util/arena.h"
 #include "util/err.h"
 #include "util/rand.h"
@@ -118,6 +118,20 @@ sy_room_writer_advance(struct sy_room_writer *w, const struct sy_event *ev)
     w->wrote++;
 }
 
+void
+sy_live_list_add(struct sy_arena *a, struct sy_live_list *l, const struct sy_live_event *ev)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        struct sy_live_event *bigger = sy_arena_alloc(a, sizeof(*bigger) * cap);
+
+        if (l->n > 0)
+            memcpy(bigger, l->v, sizeof(*bigger) * l->n);
+        l->v = bigger, l->cap = cap;
+    }
+    l->v[l->n++] = *ev;
+}
+
 int
 sy_room_writer_persist(struct sy_room_writer *w, const struct sy_room_send *s,
                        const struct sy_event *ev, int64_t stream, struct sy_error *err)
@@ -139,6 +153,7 @@ sy_room_writer_persist(struct sy_room_writer *w, const struct sy_room_send *s,
         return err->code;
     w->state_group = p.state_group;
     sy_room_writer_advance(w, ev);
+    sy_live_list_add(w->a, w->live, &p.live);
     return SY_OK;
 }
 
@@ -254,7 +269,8 @@ int
 sy_room_create(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
                const struct sy_room_create *c, const char **room_id, struct sy_error *err)
 {
-    struct sy_room_writer w = {.db = db, .a = a, .node = node, .depth = 1};
+    struct sy_live_list live = {0};
+    struct sy_room_writer w = {.db = db, .a = a, .node = node, .depth = 1, .live = &live};
     const struct sy_event *ev;
     const char *version = c->version ? c->version : node->cfg->default_room_version;
     struct sy_room_send join = {.sender = c->creator, .type = "m.room.member"};
@@ -289,8 +305,9 @@ sy_room_create(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
     if (sy_db_commit(db, err) != SY_OK)
         goto fail;
     sy_room_cache_put_state(w.room_id, w.state_group, w.state);
-    /* The creator's long-poll does not watch this room yet: wake it through its user. */
-    sy_notify_user(c->creator);
+    /* Wakes the room's long-polls; the creator's (not watching this room yet) and the
+     * invitees' through their member events. */
+    sy_live_events_committed(live.v, live.n);
     *room_id = w.room_id;
     return SY_OK;
 fail:

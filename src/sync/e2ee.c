@@ -15,6 +15,7 @@
 #include "json/json.h"
 #include "rooms/auth.h"
 #include "sync/e2ee.h"
+#include "sync/live.h"
 #include "sync/notifier.h"
 #include "sync/sections.h"
 #include "util/arena.h"
@@ -113,6 +114,7 @@ sy_e2e_device_list_notify(struct sy_db *db, struct sy_arena *a, const char *user
     const char **rooms;
     size_t n;
 
+    sy_live_keys_changed(user_id); /* devices deleted with their keys, or keys replaced */
     sy_notify_user(user_id);
     if (sy_db_rooms_for_user(db, a, user_id, "join", &rooms, &n, &err) != SY_OK) {
         sy_log(SY_LOG_WARN, "could not list rooms of %s to wake: %s", user_id, err.log_detail);
@@ -243,6 +245,7 @@ sy_e2e_upload(struct sy_db *db, struct sy_arena *a, const char *user_id, const c
         goto fail;
     if (sy_db_commit(db, err) != SY_OK)
         goto fail;
+    sy_live_keys_changed(user_id); /* the counts /sync caches (sync/live.h) */
     if (changed)
         sy_e2e_device_list_notify(db, a, user_id);
     return sy_e2e_otk_counts(db, a, user_id, device_id, counts, err);
@@ -393,6 +396,7 @@ sy_e2e_claim(struct sy_db *db, struct sy_arena *a, const char *server_name,
                 rc = sy_db_e2e_fallback_claim(db, a, user, device, alg, &key_id, &json, err);
             if (rc == SY_ENOTFOUND)
                 continue;
+            sy_live_keys_changed(user); /* claimed (committed): the cached counts are stale */
             if (rc != SY_OK)
                 return rc;
             if ((key = stored_copy(a, json)) == NULL)

@@ -13,6 +13,7 @@
 #include "rooms/room.h"
 #include "sync/account_data.h"
 #include "sync/ephemeral.h"
+#include "sync/live.h"
 #include "push/counts.h"
 #include "sync/notifier.h"
 #include "sync/sections.h"
@@ -124,7 +125,7 @@ sy_receipts_post(struct sy_db *db, struct sy_arena *a, const char *user_id,
     struct sy_room_event *evs = sy_arena_alloc(a, sizeof(*evs) * (n ? n : 1));
     const char *membership;
     int64_t pos = 0, now = sy_now_ms();
-    int public_changed = 0, own_changed = 0;
+    int public_changed = 0, own_changed = 0, read_moved = 0;
 
     if (sy_room_membership(db, a, room_id, user_id, &membership, err) != SY_OK)
         return err->code;
@@ -159,9 +160,11 @@ sy_receipts_post(struct sy_db *db, struct sy_arena *a, const char *user_id,
         if (sy_db_receipt_put(db, &row, &changed, err) != SY_OK)
             goto fail;
         /* Reading up to an event clears the unread counts up to it (threads aside). */
-        if (changed && (row.thread_id[0] == '\0' || strcmp(row.thread_id, "main") == 0) &&
-            sy_push_mark_read(db, user_id, room_id, evs[i].stream_ordering, err) != SY_OK)
-            goto fail;
+        if (changed && (row.thread_id[0] == '\0' || strcmp(row.thread_id, "main") == 0)) {
+            if (sy_push_mark_read(db, user_id, room_id, evs[i].stream_ordering, err) != SY_OK)
+                goto fail;
+            read_moved = 1;
+        }
         if (strcmp(r[i].type, "m.read") == 0)
             public_changed |= changed;
         else
@@ -173,6 +176,8 @@ sy_receipts_post(struct sy_db *db, struct sy_arena *a, const char *user_id,
     }
     if (sy_db_commit(db, err) != SY_OK)
         goto fail;
+    if (read_moved)
+        sy_live_read_moved(user_id, room_id); /* its unread counts in memory are stale */
     if (public_changed)
         sy_notify_room(room_id);
     if (own_changed)

@@ -5,11 +5,14 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http/req.h"
+#include "sync/live.h"
 #include "sync/notifier.h"
+#include "util/log.h"
 #include "util/mem.h"
 
 #define N_BUCKETS 4096
@@ -30,6 +33,7 @@ struct sy_waiter {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t generation; /* atomic: notifies so far */
 static struct link *buckets[N_BUCKETS];
 static struct sy_waiter *all;
 static size_t count;
@@ -114,9 +118,13 @@ sy_notify_unwait(struct sy_waiter *w)
     free(w);
 }
 
+/* Wake the waiters of key; 'db' when a database stream moved (see sy_notify_generation). */
 static void
-notify_key(const char *key)
+notify_key(const char *key, int db)
 {
+    /* Before the wakes: a woken reader must see that something moved. */
+    if (db)
+        __atomic_add_fetch(&generation, 1, __ATOMIC_SEQ_CST);
     pthread_mutex_lock(&lock);
     for (struct link *l = buckets[bucket_of(key)]; l != NULL; l = l->next)
         if (strcmp(l->key, key) == 0)
@@ -124,33 +132,64 @@ notify_key(const char *key)
     pthread_mutex_unlock(&lock);
 }
 
-void
-sy_notify_room(const char *room_id)
+static void
+notify(char kind, const char *id, int db)
 {
     char key[300];
 
-    if (strlen(room_id) + 3 > sizeof(key))
+    if (strlen(id) + 3 > sizeof(key))
         return;
-    key[0] = 'r', key[1] = ':';
-    strcpy(key + 2, room_id);
-    notify_key(key);
+    key[0] = kind, key[1] = ':';
+    strcpy(key + 2, id);
+    notify_key(key, db);
+}
+
+void
+sy_notify_room(const char *room_id)
+{
+    notify('r', room_id, 1);
 }
 
 void
 sy_notify_user(const char *user_id)
 {
-    char key[300];
+    notify('u', user_id, 1);
+}
 
-    if (strlen(user_id) + 3 > sizeof(key))
-        return;
-    key[0] = 'u', key[1] = ':';
-    strcpy(key + 2, user_id);
-    notify_key(key);
+void
+sy_notify_room_events(const char *room_id)
+{
+    notify('r', room_id, 0);
+}
+
+void
+sy_notify_user_events(const char *user_id)
+{
+    notify('u', user_id, 0);
+}
+
+/* What the /sync fast path did this run (sync/live.h counters), for the log. */
+static void
+log_live_counts(void)
+{
+    uint64_t c[SY_LIVE_N_MISS];
+    char buf[512];
+    size_t off = 0;
+
+    sy_live_counts(c);
+    for (int i = 1; i < SY_LIVE_N_MISS && off < sizeof(buf); i++)
+        if (c[i] > 0)
+            off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s %llu", off ? ", " : "",
+                                    sy_live_miss_name(i), (unsigned long long)c[i]);
+    buf[off < sizeof(buf) ? off : sizeof(buf) - 1] = '\0';
+    sy_log(SY_LOG_INFO, "live: %llu /sync passes answered from memory; by the sections: %s",
+           (unsigned long long)c[SY_LIVE_OK], off ? buf : "none");
 }
 
 void
 sy_notify_shutdown(void)
 {
+    log_live_counts();
     pthread_mutex_lock(&lock);
     stopping = 1;
     for (struct sy_waiter *w = all; w != NULL; w = w->next)
@@ -178,4 +217,10 @@ sy_notify_count(void)
     n = count;
     pthread_mutex_unlock(&lock);
     return n;
+}
+
+uint64_t
+sy_notify_generation(void)
+{
+    return __atomic_load_n(&generation, __ATOMIC_SEQ_CST);
 }

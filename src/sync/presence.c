@@ -1,6 +1,8 @@
 /*
  * sync/presence.c -- presence writes and reads, and the /sync section.
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db/db.h"
@@ -11,7 +13,10 @@
 #include "sync/presence.h"
 #include "sync/sections.h"
 #include "sync/stream.h"
+#include "util/arena.h"
 #include "util/err.h"
+#include "util/lru.h"
+#include "util/mem.h"
 #include "util/time.h"
 
 /* How often an online user's last_active is written (see touch()). */
@@ -56,9 +61,95 @@ notify_change(struct sy_db *db, struct sy_arena *a, const char *user_id, struct 
 }
 
 /*
- * Make user_id's presence 'state' with 'status_msg' (keep_msg: the stored
- * one).  A new stream position only when what others see changes.
+ * A copy of each recently seen presence row, so that a /sync that changes
+ * nothing (almost all of them) needs no query.  Every write goes through
+ * update() below, which refreshes the copy after COMMIT; a copy is
+ * trusted for MEMO_TTL_MS at most, so a row edited behind our back (by
+ * hand) is read again within that.  A newer stream position wins.
  */
+#define MEMO_TTL_MS (60 * 1000)
+#define MEMO_MAX_BYTES (8u << 20)
+
+struct memo_hdr {
+    int64_t last_active_ts;
+    int64_t stream_pos;
+    int64_t read_ms; /* when the row was read or written */
+    int currently_active;
+    int has_msg;
+};
+
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sy_lru *memo;
+
+static void
+memo_put(const struct sy_db_presence *p, int64_t now)
+{
+    size_t ls = strlen(p->state) + 1, lm = p->status_msg ? strlen(p->status_msg) + 1 : 1;
+    struct memo_hdr h = {p->last_active_ts, p->stream_pos, now, p->currently_active,
+                         p->status_msg != NULL};
+    char *v = sy_malloc(sizeof(h) + ls + lm), *old;
+    struct memo_hdr oh;
+    size_t len;
+    struct sy_arena *a = sy_arena_new();
+
+    memcpy(v, &h, sizeof(h));
+    memcpy(v + sizeof(h), p->state, ls);
+    memcpy(v + sizeof(h) + ls, p->status_msg ? p->status_msg : "", lm);
+    pthread_mutex_lock(&memo_lock);
+    if (memo == NULL)
+        memo = sy_lru_new(MEMO_MAX_BYTES);
+    old = sy_lru_get(memo, p->user_id, a, &len);
+    if (old != NULL && len >= sizeof(oh))
+        memcpy(&oh, old, sizeof(oh));
+    /* An older row (a read that raced a write) never replaces a newer one. */
+    if (old == NULL || len < sizeof(oh) || oh.stream_pos < h.stream_pos ||
+        (oh.stream_pos == h.stream_pos && oh.last_active_ts <= h.last_active_ts))
+        sy_lru_put(memo, p->user_id, v, sizeof(h) + ls + lm);
+    pthread_mutex_unlock(&memo_lock);
+    sy_arena_free(a);
+    free(v);
+}
+
+/* 1 and *out (strings in 'a') when a fresh copy of user_id's row is held. */
+static int
+memo_get(struct sy_arena *a, const char *user_id, int64_t now, struct sy_db_presence *out)
+{
+    struct memo_hdr h;
+    char *v;
+    size_t len;
+
+    pthread_mutex_lock(&memo_lock);
+    v = memo != NULL ? sy_lru_get(memo, user_id, a, &len) : NULL;
+    pthread_mutex_unlock(&memo_lock);
+    if (v == NULL || len < sizeof(h))
+        return 0;
+    memcpy(&h, v, sizeof(h));
+    if (now - h.read_ms > MEMO_TTL_MS || now < h.read_ms)
+        return 0;
+    out->user_id = user_id;
+    out->state = v + sizeof(h);
+    out->status_msg = h.has_msg ? out->state + strlen(out->state) + 1 : NULL;
+    out->last_active_ts = h.last_active_ts;
+    out->currently_active = h.currently_active;
+    out->stream_pos = h.stream_pos;
+    return 1;
+}
+
+/* The row, from the copy when fresh: SY_OK, SY_ENOTFOUND, or an error. */
+static int
+presence_read(struct sy_db *db, struct sy_arena *a, const char *user_id, int64_t now,
+              struct sy_db_presence *out, struct sy_error *err)
+{
+    int rc;
+
+    if (memo_get(a, user_id, now, out))
+        return SY_OK;
+    rc = sy_db_presence_get(db, a, user_id, out, err);
+    if (rc == SY_OK)
+        memo_put(out, now);
+    return rc;
+}
+
 /*
  * Keep last_active fresh without a durable write per request: every /sync
  * of an online user comes here, so the row is rewritten at most once a
@@ -68,10 +159,22 @@ static int
 touch(struct sy_db *db, const struct sy_db_presence *old, const char *user_id, int64_t now,
       struct sy_error *err)
 {
+    struct sy_db_presence p = *old;
+
     if (now - old->last_active_ts < TOUCH_INTERVAL_MS)
         return SY_OK;
-    return sy_db_presence_touch(db, user_id, now, err);
+    if (sy_db_presence_touch(db, user_id, now, err) != SY_OK)
+        return err->code;
+    p.user_id = user_id;
+    p.last_active_ts = now;
+    memo_put(&p, now);
+    return SY_OK;
 }
+
+/*
+ * Make user_id's presence 'state' with 'status_msg' (keep_msg: the stored
+ * one).  A new stream position only when what others see changes.
+ */
 
 static int
 update(struct sy_db *db, struct sy_arena *a, const char *user_id, const char *state,
@@ -82,7 +185,7 @@ update(struct sy_db *db, struct sy_arena *a, const char *user_id, const char *st
     int have, online = strcmp(state, "online") == 0;
 
     /* Most calls (every /sync) change nothing: settle those without the stream lock. */
-    have = sy_db_presence_get(db, a, user_id, &old, err);
+    have = presence_read(db, a, user_id, now, &old, err);
     if (have != SY_OK && have != SY_ENOTFOUND)
         return err->code;
     if (have == SY_OK && strcmp(old.state, state) == 0 &&
@@ -101,6 +204,7 @@ update(struct sy_db *db, struct sy_arena *a, const char *user_id, const char *st
     if (have == SY_OK && strcmp(old.state, state) == 0 && str_eq(old.status_msg, status_msg)) {
         /* No visible change: drop the position, keep the activity time fresh. */
         sy_db_rollback(db);
+        memo_put(&old, now);
         return online ? touch(db, &old, user_id, now, err) : SY_OK;
     }
     p.user_id = user_id;
@@ -110,6 +214,7 @@ update(struct sy_db *db, struct sy_arena *a, const char *user_id, const char *st
     p.currently_active = online;
     if (sy_db_presence_put(db, &p, err) != SY_OK || sy_db_commit(db, err) != SY_OK)
         goto fail;
+    memo_put(&p, now);
     return notify_change(db, a, user_id, err);
 fail:
     sy_db_rollback(db);

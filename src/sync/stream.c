@@ -2,11 +2,14 @@
  * sync/stream.c -- stream names, sync tokens, current heads.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db/streams.h"
+#include "sync/live.h"
+#include "sync/notifier.h"
 #include "sync/stream.h"
 #include "sync/typing.h"
 #include "util/arena.h"
@@ -76,6 +79,57 @@ sy_sync_token_now(struct sy_db *db, struct sy_sync_token *t, struct sy_error *er
 {
     if (sy_db_stream_heads(db, names, SY_STREAM_N, t->pos, err) != SY_OK)
         return err->code;
+    t->pos[SY_STREAM_TYPING] = sy_typing_position();
+    return SY_OK;
+}
+
+/*
+ * The heads last read from the database, and the notifier generation they
+ * were read under.  Every committed stream write notifies after COMMIT, so
+ * while the generation has not moved no stream has (a write between its
+ * COMMIT and its notify is as if it came a moment later: its notify wakes
+ * whoever parked meanwhile).
+ */
+static pthread_mutex_t heads_lock = PTHREAD_MUTEX_INITIALIZER;
+static int heads_valid;
+static uint64_t heads_gen;
+static int64_t heads_pos[SY_STREAM_N];
+
+int
+sy_sync_token_latest(struct sy_db *db, const struct sy_sync_token *since, struct sy_sync_token *t,
+                     struct sy_error *err)
+{
+    uint64_t gen = sy_notify_generation();
+    int64_t w, lo;
+    int hit, live = sy_live_range(&w, &lo);
+
+    pthread_mutex_lock(&heads_lock);
+    /* Events announce themselves through live, not the generation: only with live running. */
+    hit = live && heads_valid && heads_gen == gen;
+    if (hit) {
+        memcpy(t->pos, heads_pos, sizeof(t->pos));
+        if (w > t->pos[SY_STREAM_EVENTS])
+            t->pos[SY_STREAM_EVENTS] = w;
+    }
+    pthread_mutex_unlock(&heads_lock);
+    /* A token ahead of the copy came from a fresher read: read again (never answer backwards). */
+    for (int i = 0; hit && since != NULL && i < SY_STREAM_N; i++)
+        if (i != SY_STREAM_TYPING && since->pos[i] > t->pos[i])
+            hit = 0;
+    if (!hit) {
+        if (sy_db_stream_heads(db, names, SY_STREAM_N, t->pos, err) != SY_OK)
+            return err->code;
+        pthread_mutex_lock(&heads_lock);
+        if (!heads_valid || gen > heads_gen) {
+            memcpy(heads_pos, t->pos, sizeof(heads_pos));
+            heads_gen = gen;
+            heads_valid = 1;
+        } else if (gen == heads_gen) {
+            for (int i = 0; i < SY_STREAM_N; i++)
+                heads_pos[i] = heads_pos[i] > t->pos[i] ? heads_pos[i] : t->pos[i];
+        }
+        pthread_mutex_unlock(&heads_lock);
+    }
     t->pos[SY_STREAM_TYPING] = sy_typing_position();
     return SY_OK;
 }

@@ -5,10 +5,13 @@
  * Every client-visible stream has a monotonic position.  DB-backed streams
  * advance their head in the stream_heads table inside the writing
  * transaction (sy_db_stream_advance): the row lock hands positions out in
- * commit order, so a reader that saw head N has every row <= N.  Typing
- * is in memory (sync/typing.h): its position is a clock that never goes
- * back across restarts.  A sync token is "s" + the positions joined by
- * "_"; clients treat it as opaque.
+ * commit order, so a reader that saw head N has every row <= N.  After
+ * COMMIT every writer calls sy_notify_room() or sy_notify_user()
+ * (sync/notifier.h), which is what lets sy_sync_token_latest() reuse the
+ * heads it read last; events writers also hand their events to
+ * sync/live.h first.  Typing is in memory (sync/typing.h): its position
+ * is a clock that never goes back across restarts.  A sync token is "s" +
+ * the positions joined by "_"; clients treat it as opaque.
  */
 #ifndef SY_SYNC_STREAM_H
 #define SY_SYNC_STREAM_H
@@ -44,6 +47,15 @@ const char *sy_sync_token_format(struct sy_arena *a, const struct sy_sync_token 
 
 /* The committed head of every stream now (typing from memory). */
 int sy_sync_token_now(struct sy_db *db, struct sy_sync_token *t, struct sy_error *err);
+
+/*
+ * The same without a query while nothing has been notified since the
+ * last read (sync/notifier.h sy_notify_generation), and never behind
+ * 'since' (may be NULL) unless the database itself is.  Every stream
+ * writer notifies after COMMIT, which is what makes the copy current.
+ */
+int sy_sync_token_latest(struct sy_db *db, const struct sy_sync_token *since,
+                         struct sy_sync_token *t, struct sy_error *err);
 
 /*
  * Advance stream s inside the caller's open transaction: *pos is the new

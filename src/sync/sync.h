@@ -2,11 +2,11 @@
  * sync/sync.h -- assembling a /sync response from sections.
  *
  * api/client/sync.c parses the request, works out 'since' and 'now'
- * (sy_sync_token_now) and runs every section in order; each section adds
- * its part of the response for the stream range (since, now].  When no
- * section added anything and the client asked to wait, the request parks
- * (costing no thread) until the notifier wakes it or the timeout passes,
- * then the sections run again.
+ * (sy_sync_token_latest) and, unless sync/fast.h can answer from memory,
+ * runs every section in order; each section adds its part of the response
+ * for the stream range (since, now].  When nothing was added and the
+ * client asked to wait, the request parks (costing no thread) until the
+ * notifier wakes it or the timeout passes, then tries again.
  *
  * A section never re-serialises stored events: timelines splice the
  * stored client JSON.
