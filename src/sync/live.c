@@ -28,7 +28,7 @@
 #define MEMBER_POS_MAX 100000 /* rooms / users whose last member event is remembered */
 #define USERS_MAX 50000
 #define USERS_MAX_BYTES (64u << 20)
-#define VIEWS_MAX 200000
+#define VIEWS_MAX 100000
 #define KEYS_MAX 50000
 #define INBOX_MAX 100000
 #define KEYS_GEN_BUCKETS 1024

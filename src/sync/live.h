@@ -3,14 +3,19 @@
  * /sync fast path (sync/fast.h).
  *
  * The event writer hands every committed event to sy_live_events_committed()
- * after COMMIT.  live keeps the recent ones in a bounded ring indexed by
- * stream position, with a watermark W: every event at a position <= W has
- * been committed and (from the ring's low end up) is in the ring.  Hooks
- * may arrive out of order (two writers commit 5 and 6, 6's hook runs
- * first); W only moves over contiguous positions, so readers never see a
- * hole.  A position taken by a transaction that rolled back must be
- * reported with sy_live_positions_unused() (today's stream_heads row is
- * rolled back with its transaction, so this never happens).
+ * after COMMIT, and that call is also what wakes the long-polls: of the
+ * event's room, and of a member event's target (sync/notifier.h).  live
+ * keeps the recent events in a bounded ring indexed by stream position,
+ * with a watermark W: every event at a position <= W has been committed
+ * and (from the ring's low end up) is in the ring.  Hooks may arrive out
+ * of order (two writers commit 5 and 6, 6's hook runs first); W only
+ * moves over contiguous positions, so readers never see a hole, and an
+ * event's long-polls are woken when W passes it.  A position taken by a
+ * transaction that rolled back must be reported with
+ * sy_live_positions_unused() (today's stream_heads row is rolled back with
+ * its transaction, so this never happens); a position never reported
+ * stops live after a while (sy_live_behind), which then starts again from
+ * the database.
  *
  * Alongside the ring, kept exact as W advances, in stream order:
  *   - the position of the last m.room.member event per room and per
@@ -66,7 +71,7 @@ struct sy_live_event {
 
 /*
  * The writer: events just committed (in any order across calls, in stream
- * order within one), called after COMMIT and before the notify.
+ * order within one), called after COMMIT instead of sy_notify_room/user.
  */
 void sy_live_events_committed(const struct sy_live_event *evs, size_t n);
 /* Positions [from, to] were taken but will never hold an event. */
