@@ -10,6 +10,7 @@ use Test::More;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use SyncroTest;
+use SyncroTest::Rooms ();
 
 my $node = SyncroTest::Node->new;
 my $C = '/_matrix/client/v3';
@@ -32,37 +33,13 @@ sub sync {
     return $b;
 }
 
-my $txn = 0;
-sub send_msg {
-    my ($u, $room, $body) = @_;
-    my ($st, $b) = $node->put("$C/rooms/" . enc($room) . '/send/m.room.message/s' . $$ . '-' . ++$txn,
-        { msgtype => 'm.text', body => $body }, token => $u->{access_token});
-    die "send failed: HTTP $st" unless $st == 200;
-    return $b->{event_id};
-}
+sub send_msg { SyncroTest::Rooms::send_msg($node, @_) }
 
-sub put_state {
-    my ($u, $room, $type, $key, $content) = @_;
-    my ($st, $b) = $node->put("$C/rooms/" . enc($room) . '/state/' . enc($type) . '/' . enc($key),
-        $content, token => $u->{access_token});
-    die "state failed: HTTP $st" unless $st == 200;
-    return $b->{event_id};
-}
+sub put_state { SyncroTest::Rooms::put_state($node, @_) }
 
-sub member_op {
-    my ($u, $room, $op, $body) = @_;
-    my ($st, $b) = $node->post("$C/rooms/" . enc($room) . "/$op", $body // {},
-        token => $u->{access_token});
-    die "$op failed: HTTP $st " . $SyncroTest::JSON->encode($b) unless $st == 200;
-}
+sub member_op { SyncroTest::Rooms::member_op($node, @_) }
 
-sub create_room {
-    my ($u, %body) = @_;
-    my ($st, $b) = $node->post("$C/createRoom", { preset => 'public_chat', %body },
-        token => $u->{access_token});
-    die "createRoom failed: HTTP $st" unless $st == 200;
-    return $b->{room_id};
-}
+sub create_room { SyncroTest::Rooms::create_room($node, @_) }
 
 sub tl_ids {
     my ($s, $room, $section) = @_;

@@ -11,6 +11,7 @@ use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
 use SyncroTest;
+use SyncroTest::Rooms ();
 use SyncroTest::Util qw(enc start_sync finish_sync);
 
 $ENV{SYNCRO_LIVE_VERIFY} = 1;
@@ -30,23 +31,10 @@ sub sync {
     return $b;
 }
 
-my $txn = 0;
-sub send_ev {
-    my ($u, $room, $type, $content) = @_;
-    my ($st, $b) = $node->put("$C/rooms/" . enc($room) . '/send/' . enc($type) . '/t' . ++$txn,
-        $content, token => $u->{access_token});
-    die "send failed: HTTP $st" unless $st == 200;
-    return $b->{event_id};
-}
+sub send_ev { SyncroTest::Rooms::send_event($node, @_) }
 sub send_msg { send_ev($_[0], $_[1], 'm.room.message', { msgtype => 'm.text', body => $_[2] }) }
 
-sub create_room {
-    my ($u, %body) = @_;
-    my ($st, $b) = $node->post("$C/createRoom", { preset => 'public_chat', %body },
-        token => $u->{access_token});
-    die "createRoom failed: HTTP $st" unless $st == 200;
-    return $b->{room_id};
-}
+sub create_room { SyncroTest::Rooms::create_room($node, @_) }
 
 sub join_room {
     my ($u, $room) = @_;
@@ -107,7 +95,7 @@ ok(!(grep { $_->{event_id} eq $m[0] } @{ $b->{chunk} }), "prev_batch pages back 
 
 ($s, $fast) = sync_fast($alice, since => $as);
 ok($fast, "the sender's own sync: from memory too");
-is($s->{rooms}{join}{$room}{timeline}{events}[1]{unsigned}{transaction_id}, "t$txn",
+is($s->{rooms}{join}{$room}{timeline}{events}[1]{unsigned}{transaction_id}, SyncroTest::Rooms::last_txn(),
     "... with the transaction_id of her own device's send");
 $as = $s->{next_batch};
 
