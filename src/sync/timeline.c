@@ -91,7 +91,7 @@ int
 sy_timeline_vis_prefetch(struct sy_timeline_vis *v, const struct sy_db_event *const *evs, size_t n,
                          struct sy_error *err)
 {
-    const struct sy_db_event **todo = sy_arena_alloc(v->a, sizeof(*todo) * (n + 1));
+    const struct sy_db_event **undecided = sy_arena_alloc(v->a, sizeof(*undecided) * (n + 1));
     int *visible = sy_arena_alloc(v->a, sizeof(int) * (n + 1));
     struct sy_map *seen = sy_map_new(v->a, n + 1);
     size_t k = 0;
@@ -109,12 +109,12 @@ sy_timeline_vis_prefetch(struct sy_timeline_vis *v, const struct sy_db_event *co
         if (sy_map_get(v->memo, key) != NULL || sy_map_get(seen, key) != NULL)
             continue;
         sy_map_set(seen, key, (void *)1);
-        todo[k++] = ev;
+        undecided[k++] = ev;
     }
-    if (sy_visibility_events(v->db, v->a, todo, k, v->user_id, visible, err) != SY_OK)
+    if (sy_visibility_events(v->db, v->a, undecided, k, v->user_id, visible, err) != SY_OK)
         return err->code;
     for (size_t i = 0; i < k; i++) {
-        snprintf(key, sizeof(key), "%lld", (long long)todo[i]->state_after);
+        snprintf(key, sizeof(key), "%lld", (long long)undecided[i]->state_after);
         sy_map_set(v->memo, key, visible[i] ? (void *)1 : (void *)2);
     }
     return SY_OK;
