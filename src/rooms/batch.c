@@ -203,7 +203,7 @@ write_plain(struct batch *b, struct sy_room_writer *w, size_t i, struct sy_error
 {
     struct sy_send_job *j = b->jobs[i];
     const struct sy_room_send *s = &j->s;
-    struct sy_persist p = {0};
+    struct sy_persist p;
     struct sy_error e = {0};
     struct sy_event *ev;
 
@@ -212,16 +212,7 @@ write_plain(struct batch *b, struct sy_room_writer *w, size_t i, struct sy_error
     if (w->push == NULL &&
         sy_push_room_load(b->db, b->a, ev, w->state, w->state_group, &w->push, fatal) != SY_OK)
         return fatal->code;
-    p.ev = ev;
-    p.state = w->state;
-    p.state_group = w->state_group;
-    p.stream = b->next_pos++;
-    if (s->txn_id != NULL) {
-        p.txn_user = s->sender;
-        p.txn_device = s->txn_device_id;
-        p.txn_kind = sy_room_send_txn_kind(s);
-        p.txn_id = s->txn_id;
-    }
+    sy_room_writer_persist_init(w, s, ev, b->next_pos++, &p);
     if (sy_persist_batch_add(&b->pending, b->a, &p, w->push, &e) != SY_OK)
         return job_error(j, &e, fatal);
     sy_room_writer_advance(w, ev);

@@ -19,6 +19,7 @@ struct sy_error;
 struct sy_event;
 struct sy_live_event;
 struct sy_node;
+struct sy_persist;
 struct sy_push_room;
 struct sy_room_send;
 struct sy_room_state;
@@ -59,6 +60,10 @@ int sy_room_writer_prepare(struct sy_room_writer *w, const struct sy_room_send *
 
 /* ev (written) is now the room's newest event. */
 void sy_room_writer_advance(struct sy_room_writer *w, const struct sy_event *ev);
+
+/* The persist request for ev as the room's next event at 'stream' (0: take the next). */
+void sy_room_writer_persist_init(const struct sy_room_writer *w, const struct sy_room_send *s,
+                                 const struct sy_event *ev, int64_t stream, struct sy_persist *p);
 
 /* Persist a prepared ev (state, rows, relations, push, extremities) and advance. */
 int sy_room_writer_persist(struct sy_room_writer *w, const struct sy_room_send *s,

@@ -132,23 +132,31 @@ sy_live_list_add(struct sy_arena *a, struct sy_live_list *l, const struct sy_liv
     l->v[l->n++] = *ev;
 }
 
+void
+sy_room_writer_persist_init(const struct sy_room_writer *w, const struct sy_room_send *s,
+                            const struct sy_event *ev, int64_t stream, struct sy_persist *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->ev = ev;
+    p->state = w->state;
+    p->state_group = w->state_group;
+    p->stream = stream;
+    if (s->txn_id != NULL) {
+        p->txn_user = s->sender;
+        p->txn_device = s->txn_device_id;
+        p->txn_kind = sy_room_send_txn_kind(s);
+        p->txn_id = s->txn_id;
+    }
+}
+
 int
 sy_room_writer_persist(struct sy_room_writer *w, const struct sy_room_send *s,
                        const struct sy_event *ev, int64_t stream, struct sy_error *err)
 {
-    struct sy_persist p = {0};
+    struct sy_persist p;
     int64_t pos;
 
-    p.ev = ev;
-    p.state = w->state;
-    p.state_group = w->state_group;
-    p.stream = stream;
-    if (s->txn_id != NULL) {
-        p.txn_user = s->sender;
-        p.txn_device = s->txn_device_id;
-        p.txn_kind = sy_room_send_txn_kind(s);
-        p.txn_id = s->txn_id;
-    }
+    sy_room_writer_persist_init(w, s, ev, stream, &p);
     if (sy_room_persist(w->db, w->a, &p, &pos, err) != SY_OK)
         return err->code;
     w->state_group = p.state_group;

@@ -75,10 +75,16 @@ job_new(const struct sy_room_send *s)
     j->s.redacts = dup_or_null(j->a, s->redacts);
     j->s.txn_device_id = dup_or_null(j->a, s->txn_device_id);
     j->s.txn_id = dup_or_null(j->a, s->txn_id);
-    if (s->content != NULL && json_object_deep_copy(s->content, &j->s.content, NULL) == 0)
+    j->s.content = NULL;
+    if (s->content != NULL) {
+        /* A content that cannot be copied must not be sent as {}: no job. */
+        if (json_object_deep_copy(s->content, &j->s.content, NULL) != 0) {
+            sy_arena_free(j->a);
+            free(box);
+            return NULL;
+        }
         sy_arena_on_free(j->a, put_json, j->s.content);
-    else
-        j->s.content = NULL;
+    }
     return box;
 }
 
@@ -225,7 +231,8 @@ sy_room_send_event(struct sy_db *db, struct sy_arena *a, const struct sy_node *n
 
     if (sy_room_send_check(s, err) != SY_OK)
         return err->code;
-    box = job_new(s);
+    if ((box = job_new(s)) == NULL)
+        return sy_err_internal(err, "could not copy the event content");
     if (!running) { /* no writer thread (a tool, a test): the caller's connection */
         struct sy_send_job *j = &box->job;
 
@@ -277,7 +284,10 @@ sy_room_send_submit(const struct sy_room_send *s, struct sy_arena *owner, void (
     }
     if (sy_room_send_check(s, err) != SY_OK)
         return NULL;
-    box = job_new(s);
+    if ((box = job_new(s)) == NULL) {
+        sy_err_internal(err, "could not copy the event content");
+        return NULL;
+    }
     box->done.fn = done;
     box->done.arg = arg;
     sy_arena_on_free(owner, job_detach, box);
