@@ -57,22 +57,25 @@ const struct sy_stmt sy_db_events_stmts[] = {
      "AND e.txn_id IS NOT NULL"},
     {"events_set_redacted", "UPDATE events SET redacted_by = $2, client_json = $3, "
                             "search_vector = NULL WHERE event_id = $1"},
-    {"events_extremities", "SELECT f.event_id, e.depth FROM forward_extremities f "
-                           "JOIN events e ON e.event_id = f.event_id WHERE f.room_id = $1 "
-                           "ORDER BY e.depth DESC, f.event_id LIMIT 20"},
     {"events_extremities_many",
-     "SELECT room_id, event_id, depth FROM (SELECT f.room_id, f.event_id, e.depth, "
-     "row_number() OVER (PARTITION BY f.room_id ORDER BY e.depth DESC, f.event_id) AS n "
-     "FROM forward_extremities f JOIN events e ON e.event_id = f.event_id "
-     "WHERE f.room_id = ANY($1::text[])) x WHERE n <= 20 ORDER BY room_id, n"},
-    {"events_extremities_clear", "DELETE FROM forward_extremities WHERE room_id = ANY($1::text[])"},
-    {"events_extremities_set", "INSERT INTO forward_extremities (room_id, event_id) "
-                               "SELECT * FROM unnest($1::text[], $2::text[]) "
-                               "ON CONFLICT DO NOTHING"},
-    {"events_extremities_drop", "DELETE FROM forward_extremities WHERE room_id = $1 "
-                                "AND event_id = ANY($2::text[])"},
-    {"events_extremities_add", "INSERT INTO forward_extremities (room_id, event_id) "
-                               "VALUES ($1, $2) ON CONFLICT DO NOTHING"},
+     "SELECT r.room_id, x.e, x.d FROM room_extremities r "
+     "CROSS JOIN LATERAL unnest(r.event_ids[1:20], r.depths[1:20]) WITH ORDINALITY AS x(e, d, i) "
+     "WHERE r.room_id = ANY($1::text[]) ORDER BY r.room_id, x.i"},
+    {"events_extremities_replace",
+     "INSERT INTO room_extremities (room_id, event_ids, depths) "
+     "SELECT r, ARRAY[e], ARRAY[d] FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(r, e, d) "
+     "ON CONFLICT (room_id) DO UPDATE SET event_ids = EXCLUDED.event_ids, "
+     "depths = EXCLUDED.depths"},
+    /* The kept extremities not named by prev ($2), and the new event. */
+    {"events_extremities_advance",
+     "INSERT INTO room_extremities (room_id, event_ids, depths) "
+     "SELECT $1, array_agg(e ORDER BY d DESC, e), array_agg(d ORDER BY d DESC, e) FROM ("
+     "SELECT x.e, x.d FROM room_extremities r "
+     "CROSS JOIN LATERAL unnest(r.event_ids, r.depths) AS x(e, d) "
+     "WHERE r.room_id = $1 AND x.e <> ALL($2::text[]) AND x.e <> $3 "
+     "UNION ALL SELECT $3, $4::bigint) s "
+     "ON CONFLICT (room_id) DO UPDATE SET event_ids = EXCLUDED.event_ids, "
+     "depths = EXCLUDED.depths"},
     {NULL, NULL},
 };
 
@@ -348,42 +351,17 @@ sy_db_event_set_redacted(struct sy_db *db, const char *event_id, const char *red
 }
 
 int
-sy_db_extremities(struct sy_db *db, struct sy_arena *a, const char *room_id, const char ***ids,
-                  size_t *n, int64_t *max_depth, struct sy_error *err)
-{
-    PGresult *res = sy_db_exec(db, "events_extremities", 1, &room_id, err);
-    int rows;
-
-    if (res == NULL)
-        return err->code;
-    rows = PQntuples(res);
-    *ids = sy_arena_alloc(a, sizeof(char *) * (size_t)(rows + 1));
-    *max_depth = 0;
-    for (int r = 0; r < rows; r++) {
-        int64_t d = strtoll(PQgetvalue(res, r, 1), NULL, 10);
-
-        (*ids)[r] = dup_val(a, res, r, 0);
-        if (d > *max_depth)
-            *max_depth = d;
-    }
-    *n = (size_t)rows;
-    PQclear(res);
-    return SY_OK;
-}
-
-int
 sy_db_extremities_advance(struct sy_db *db, const char *room_id, const char *event_id,
-                          const char *const *prev, size_t n_prev, struct sy_error *err)
+                          int64_t depth, const char *const *prev, size_t n_prev,
+                          struct sy_error *err)
 {
     struct sy_arena *a = sy_arena_new();
-    const char *drop[2] = {room_id, sy_db_text_array(a, prev, n_prev)};
-    const char *add[2] = {room_id, event_id};
-    int rc = SY_OK;
+    char depth_s[24];
+    const char *p[4] = {room_id, sy_db_text_array(a, prev, n_prev), event_id, depth_s};
+    int rc;
 
-    if (n_prev > 0)
-        rc = sy_db_run(db, "events_extremities_drop", 2, drop, NULL, err);
-    if (rc == SY_OK)
-        rc = sy_db_run(db, "events_extremities_add", 2, add, NULL, err);
+    snprintf(depth_s, sizeof(depth_s), "%lld", (long long)depth);
+    rc = sy_db_run(db, "events_extremities_advance", 4, p, NULL, err);
     sy_arena_free(a);
     return rc;
 }
@@ -460,14 +438,20 @@ sy_db_extremities_many(struct sy_db *db, struct sy_arena *a, const char *const *
 
 int
 sy_db_extremities_replace(struct sy_db *db, const char *const *rooms, const char *const *event_ids,
-                          size_t n, struct sy_error *err)
+                          const int64_t *depths, size_t n, struct sy_error *err)
 {
     struct sy_arena *a = sy_arena_new();
-    const char *p[2] = {sy_db_text_array(a, rooms, n), sy_db_text_array(a, event_ids, n)};
-    int rc = sy_db_run(db, "events_extremities_clear", 1, p, NULL, err);
+    struct sy_db_array d;
+    const char *p[3];
+    int rc;
 
-    if (rc == SY_OK)
-        rc = sy_db_run(db, "events_extremities_set", 2, p, NULL, err);
+    sy_db_array_init(&d);
+    for (size_t i = 0; i < n; i++)
+        sy_db_array_int(&d, depths[i]);
+    p[0] = sy_db_text_array(a, rooms, n);
+    p[1] = sy_db_text_array(a, event_ids, n);
+    p[2] = sy_db_array_finish(&d, a);
+    rc = sy_db_run(db, "events_extremities_replace", 3, p, NULL, err);
     sy_arena_free(a);
     return rc;
 }

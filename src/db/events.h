@@ -65,9 +65,10 @@ struct sy_db_extremities {
 /* out[i] for rooms[i], in 'a'. */
 int sy_db_extremities_many(struct sy_db *db, struct sy_arena *a, const char *const *rooms,
                            size_t n, struct sy_db_extremities *out, struct sy_error *err);
-/* Make event_ids[i] the only forward extremity of rooms[i] (rooms distinct). */
+/* Make event_ids[i], of depth depths[i], the only forward extremity of rooms[i] (rooms distinct). */
 int sy_db_extremities_replace(struct sy_db *db, const char *const *rooms,
-                              const char *const *event_ids, size_t n, struct sy_error *err);
+                              const char *const *event_ids, const int64_t *depths, size_t n,
+                              struct sy_error *err);
 
 /* Insert the row and its prev/auth edges. */
 int sy_db_event_insert(struct sy_db *db, const struct sy_db_event *ev, const char *const *prev,
@@ -105,11 +106,9 @@ int sy_db_event_by_txn(struct sy_db *db, struct sy_arena *a, const char *user, c
 int sy_db_event_set_redacted(struct sy_db *db, const char *event_id, const char *redaction_id,
                              const char *client_json, struct sy_error *err);
 
-/* The room's forward extremities and the greatest depth among them. */
-int sy_db_extremities(struct sy_db *db, struct sy_arena *a, const char *room_id,
-                      const char ***ids, size_t *n, int64_t *max_depth, struct sy_error *err);
-/* 'event_id' replaces 'prev' as forward extremities. */
+/* 'event_id', of 'depth', replaces 'prev' as forward extremities. */
 int sy_db_extremities_advance(struct sy_db *db, const char *room_id, const char *event_id,
-                              const char *const *prev, size_t n_prev, struct sy_error *err);
+                              int64_t depth, const char *const *prev, size_t n_prev,
+                              struct sy_error *err);
 
 #endif /* SY_DB_EVENTS_H */

@@ -276,6 +276,7 @@ finish(struct batch *b, struct sy_error *err)
 {
     const char **rooms = sy_arena_alloc(b->a, sizeof(char *) * (b->n_rooms + 1));
     const char **last = sy_arena_alloc(b->a, sizeof(char *) * (b->n_rooms + 1));
+    int64_t *depths = sy_arena_alloc(b->a, sizeof(int64_t) * (b->n_rooms + 1));
     size_t n = 0;
 
     if (sy_persist_batch_flush(b->db, b->a, &b->pending, err) != SY_OK)
@@ -286,9 +287,10 @@ finish(struct batch *b, struct sy_error *err)
         if (w == NULL || w->wrote == 0)
             continue;
         rooms[n] = w->room_id;
+        depths[n] = w->depth - 1;
         last[n++] = w->prev[0];
     }
-    return n > 0 ? sy_db_extremities_replace(b->db, rooms, last, n, err) : SY_OK;
+    return n > 0 ? sy_db_extremities_replace(b->db, rooms, last, depths, n, err) : SY_OK;
 }
 
 static void

@@ -136,8 +136,8 @@ sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int6
         sy_relations_persist(db, ev, row.stream_ordering, err) != SY_OK ||
         sy_push_on_event(db, a, ev, p->state, p->state_group, row.stream_ordering, &p->live,
                          err) != SY_OK ||
-        sy_db_extremities_advance(db, ev->room_id, ev->event_id, ev->prev_events,
-                                  ev->n_prev_events, err) != SY_OK)
+        sy_db_extremities_advance(db, ev->room_id, ev->event_id, ev->depth,
+                                  ev->prev_events, ev->n_prev_events, err) != SY_OK)
         return err->code;
     if (ev->redacts != NULL && strcmp(ev->type, "m.room.redaction") == 0 &&
         apply_redaction(db, a, p, err) != SY_OK)
