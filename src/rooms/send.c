@@ -189,9 +189,12 @@ sy_room_writer_open(struct sy_room_writer *w, const struct sy_db_room *room,
                                room->version);
     w->state = sy_room_state_new(w->a, w->db, w->v);
     w->state_group = w->loaded_group = room->current_state_group;
-    if (!sy_room_cache_state(room->room_id, w->state_group, w->state) &&
-        sy_room_state_load_current(w->state, room->room_id, err) != SY_OK)
-        return err->code;
+    if (!sy_room_cache_state(room->room_id, w->state_group, w->state)) {
+        /* The room is locked: what is read is the committed state of its group. */
+        if (sy_room_state_load_current(w->state, room->room_id, err) != SY_OK)
+            return err->code;
+        sy_room_cache_put_state(room->room_id, w->state_group, w->state);
+    }
     w->prev = ext->ids;
     w->n_prev = ext->n;
     w->depth = ext->max_depth + 1;
