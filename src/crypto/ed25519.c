@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,16 +91,81 @@ sy_ed25519_from_seed(struct sy_signing_key *k, const char *key_id,
     return SY_OK;
 }
 
+/*
+ * Building an EVP_PKEY from a seed derives the public key, a scalar
+ * multiplication that costs about as much as the signature itself.  Each
+ * thread keeps the last one it built (freed when the thread ends).
+ */
+struct pkey_slot {
+    unsigned char seed[SY_ED25519_SEED_LEN];
+    EVP_PKEY *pkey;
+};
+
+static pthread_key_t slot_key;
+static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+static int slot_key_ok;
+
+static void
+slot_free(void *p)
+{
+    struct pkey_slot *s = p;
+
+    EVP_PKEY_free(s->pkey);
+    OPENSSL_cleanse(s->seed, sizeof(s->seed));
+    free(s);
+}
+
+static void
+slot_init(void)
+{
+    slot_key_ok = pthread_key_create(&slot_key, slot_free) == 0;
+}
+
+/* This thread's slot, created on first use; NULL when out of memory. */
+static struct pkey_slot *
+thread_slot(void)
+{
+    struct pkey_slot *s;
+
+    pthread_once(&slot_once, slot_init);
+    if (!slot_key_ok)
+        return NULL;
+    if ((s = pthread_getspecific(slot_key)) == NULL) {
+        if ((s = calloc(1, sizeof(*s))) == NULL)
+            return NULL;
+        if (pthread_setspecific(slot_key, s) != 0) {
+            free(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+/* k's private key, owned by this thread's slot; NULL if OpenSSL fails. */
+static EVP_PKEY *
+signing_pkey(const struct sy_signing_key *k)
+{
+    struct pkey_slot *s = thread_slot();
+
+    if (s == NULL)
+        return NULL;
+    if (s->pkey != NULL && CRYPTO_memcmp(s->seed, k->seed, SY_ED25519_SEED_LEN) == 0)
+        return s->pkey;
+    EVP_PKEY_free(s->pkey);
+    s->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, k->seed, SY_ED25519_SEED_LEN);
+    memcpy(s->seed, k->seed, SY_ED25519_SEED_LEN);
+    return s->pkey;
+}
+
 int
 sy_ed25519_sign(const struct sy_signing_key *k, const void *msg, size_t n,
                 unsigned char sig[SY_ED25519_SIG_LEN])
 {
-    EVP_PKEY *pkey;
+    EVP_PKEY *pkey = signing_pkey(k);
     EVP_MD_CTX *ctx = NULL;
     size_t siglen = SY_ED25519_SIG_LEN;
     int ok = 0;
 
-    pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, k->seed, SY_ED25519_SEED_LEN);
     if (pkey == NULL)
         return SY_EINTERNAL;
     /* ed25519 is "pure": no digest, and the one-shot call is required. */
@@ -107,7 +173,6 @@ sy_ed25519_sign(const struct sy_signing_key *k, const void *msg, size_t n,
         EVP_DigestSign(ctx, sig, &siglen, msg, n) == 1 && siglen == SY_ED25519_SIG_LEN)
         ok = 1;
     EVP_MD_CTX_free(ctx);
-    EVP_PKEY_free(pkey);
     return ok ? SY_OK : SY_EINTERNAL;
 }
 
@@ -282,5 +347,13 @@ fail:
 void
 sy_ed25519_clear(struct sy_signing_key *k)
 {
+    struct pkey_slot *s = slot_key_ok ? pthread_getspecific(slot_key) : NULL;
+
+    /* This thread's copy goes too; other threads' go when they end. */
+    if (s != NULL && s->pkey != NULL && CRYPTO_memcmp(s->seed, k->seed, SY_ED25519_SEED_LEN) == 0) {
+        EVP_PKEY_free(s->pkey);
+        s->pkey = NULL;
+        OPENSSL_cleanse(s->seed, sizeof(s->seed));
+    }
     OPENSSL_cleanse(k->seed, sizeof(k->seed));
 }

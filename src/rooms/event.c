@@ -539,6 +539,29 @@ sy_event_parse(struct sy_arena *a, const struct sy_room_version *v, struct json_
 }
 
 int
+sy_event_parse_stored(struct sy_arena *a, const struct sy_room_version *v, struct json_object *pdu,
+                      const char *event_id, struct sy_event **out, struct sy_error *err)
+{
+    struct sy_event *ev;
+    int rc;
+
+    if (!json_object_is_type(pdu, json_type_object) || event_id[0] != '$')
+        return sy_err_invalid(err, "M_BAD_JSON", "a stored event must be a JSON object");
+    ev = sy_arena_alloc(a, sizeof(*ev));
+    ev->json = pdu;
+    ev->version = v;
+    if ((rc = parse_fields(a, pdu, ev, err)) != SY_OK ||
+        (rc = parse_version_fields(pdu, ev, err)) != SY_OK)
+        return rc;
+    ev->content_hash_ok = 1;
+    ev->event_id = sy_arena_strdup(a, event_id);
+    if (v->room_id_is_create_hash && is_create(ev))
+        ev->room_id = sy_arena_printf(a, "!%s", event_id + 1);
+    *out = ev;
+    return SY_OK;
+}
+
+int
 sy_event_canonical(struct sy_arena *a, const struct sy_event *ev, const char **out, size_t *len,
                    struct sy_error *err)
 {

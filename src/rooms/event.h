@@ -80,6 +80,16 @@ int sy_event_parse(struct sy_arena *a, const struct sy_room_version *v, struct j
                    struct sy_event **out, struct sy_error *err);
 
 /*
+ * A stored event: checked (size, hashes, signatures) when it was stored,
+ * so only its fields are read, and its ID is the one it was stored under.
+ * The content_hash and reference_hash fields are left zero.  Same errors
+ * as sy_event_parse for a missing or mistyped field.
+ */
+int sy_event_parse_stored(struct sy_arena *a, const struct sy_room_version *v,
+                          struct json_object *pdu, const char *event_id, struct sy_event **out,
+                          struct sy_error *err);
+
+/*
  * The content hash of 'json' (an event object): sha256 of its canonical
  * JSON without "unsigned", "signatures" and "hashes".  0, SY_EINVAL or
  * SY_ETOOBIG (M_TOO_LARGE over SY_EVENT_MAX_BYTES).

@@ -134,7 +134,7 @@ sy_room_state_load_event(struct sy_room_state *st, const char *event_id)
         sy_room_cache_put_event(event_id, text);
     }
     if (sy_json_parse(st->a, text, strlen(text), 128, &json, &err) != SY_OK ||
-        sy_event_parse(st->a, st->v, json, &ev, &err) != SY_OK) {
+        sy_event_parse_stored(st->a, st->v, json, event_id, &ev, &err) != SY_OK) {
         sy_log(SY_LOG_ERROR, "could not load state event %s: %s %s", event_id, err.msg,
                err.log_detail);
         return NULL;
