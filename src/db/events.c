@@ -29,10 +29,6 @@ const struct sy_stmt sy_db_events_stmts[] = {
      "$13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], "
      "$19::text[], $20::text[]) AS t(so, eid, rid, ty, sk, se, dp, ts, pdu, cj, rd, sb, sa, rj, "
      "tu, td, ti, st, mb, tk)"},
-    {"events_insert_edges", "INSERT INTO event_edges (event_id, prev_event_id) "
-                            "SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING"},
-    {"events_insert_auth", "INSERT INTO event_auth (event_id, auth_event_id) "
-                           "SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING"},
     {"events_get", "SELECT " EVENT_COLS " FROM events WHERE event_id = $1"},
     {"events_get_many", "SELECT " EVENT_COLS " FROM events WHERE event_id = ANY($1::text[]) "
                         "ORDER BY type, state_key, stream_ordering"},
@@ -79,31 +75,8 @@ const struct sy_stmt sy_db_events_stmts[] = {
     {NULL, NULL},
 };
 
-/* The rows' prev (or auth) edges as two parallel arrays for unnest(). */
-static void
-edges_arrays(struct sy_arena *a, const struct sy_db_event_write *w, size_t n, int auth,
-             const char **p, size_t *count)
-{
-    struct sy_db_array from, to;
-
-    sy_db_array_init(&from);
-    sy_db_array_init(&to);
-    for (size_t i = 0; i < n; i++) {
-        const char *const *v = auth ? w[i].auth : w[i].prev;
-        size_t nv = auth ? w[i].n_auth : w[i].n_prev;
-
-        for (size_t j = 0; j < nv; j++) {
-            sy_db_array_text(&from, w[i].row.event_id);
-            sy_db_array_text(&to, v[j]);
-        }
-    }
-    *count = from.n;
-    p[0] = sy_db_array_finish(&from, a);
-    p[1] = sy_db_array_finish(&to, a);
-}
-
 static int
-insert_rows(struct sy_db *db, struct sy_arena *a, const struct sy_db_event_write *w, size_t n,
+insert_rows(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *rows, size_t n,
             struct sy_error *err)
 {
     struct sy_db_array col[20];
@@ -112,7 +85,7 @@ insert_rows(struct sy_db *db, struct sy_arena *a, const struct sy_db_event_write
     for (int c = 0; c < 20; c++)
         sy_db_array_init(&col[c]);
     for (size_t i = 0; i < n; i++) {
-        const struct sy_db_event *ev = &w[i].row;
+        const struct sy_db_event *ev = &rows[i];
 
         sy_db_array_int(&col[0], ev->stream_ordering);
         sy_db_array_text(&col[1], ev->event_id);
@@ -141,35 +114,18 @@ insert_rows(struct sy_db *db, struct sy_arena *a, const struct sy_db_event_write
 }
 
 int
-sy_db_events_insert(struct sy_db *db, const struct sy_db_event_write *w, size_t n,
+sy_db_events_insert(struct sy_db *db, const struct sy_db_event *rows, size_t n,
                     struct sy_error *err)
 {
-    struct sy_arena *a = sy_arena_new();
-    const char *p[2];
-    size_t edges;
-    int rc = n > 0 ? insert_rows(db, a, w, n, err) : SY_OK;
+    struct sy_arena *a;
+    int rc;
 
-    if (rc == SY_OK) {
-        edges_arrays(a, w, n, 0, p, &edges);
-        if (edges > 0)
-            rc = sy_db_run(db, "events_insert_edges", 2, p, NULL, err);
-    }
-    if (rc == SY_OK) {
-        edges_arrays(a, w, n, 1, p, &edges);
-        if (edges > 0)
-            rc = sy_db_run(db, "events_insert_auth", 2, p, NULL, err);
-    }
+    if (n == 0)
+        return SY_OK;
+    a = sy_arena_new();
+    rc = insert_rows(db, a, rows, n, err);
     sy_arena_free(a);
     return rc;
-}
-
-int
-sy_db_event_insert(struct sy_db *db, const struct sy_db_event *ev, const char *const *prev,
-                   size_t n_prev, const char *const *auth, size_t n_auth, struct sy_error *err)
-{
-    struct sy_db_event_write w = {*ev, prev, n_prev, auth, n_auth};
-
-    return sy_db_events_insert(db, &w, 1, err);
 }
 
 static const char *

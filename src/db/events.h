@@ -35,17 +35,11 @@ struct sy_db_event {
     const char *search_text; /* text to index for full-text search, or NULL (insert only) */
 };
 
-/* A row to insert with its prev and auth edges. */
-struct sy_db_event_write {
-    struct sy_db_event row;
-    const char *const *prev;
-    size_t n_prev;
-    const char *const *auth;
-    size_t n_auth;
-};
-
-/* Insert rows w[0..n) and their edges: three statements however many rows. */
-int sy_db_events_insert(struct sy_db *db, const struct sy_db_event_write *w, size_t n,
+/*
+ * Insert rows[0..n) with one statement.  An event's prev and auth edges
+ * are in its pdu_json; they have no table of their own.
+ */
+int sy_db_events_insert(struct sy_db *db, const struct sy_db_event *rows, size_t n,
                         struct sy_error *err);
 
 /* One transaction-ID key (see sy_db_event_by_txn). */
@@ -70,10 +64,6 @@ int sy_db_extremities_replace(struct sy_db *db, const char *const *rooms,
                               const char *const *event_ids, const int64_t *depths, size_t n,
                               struct sy_error *err);
 
-/* Insert the row and its prev/auth edges. */
-int sy_db_event_insert(struct sy_db *db, const struct sy_db_event *ev, const char *const *prev,
-                       size_t n_prev, const char *const *auth, size_t n_auth,
-                       struct sy_error *err);
 /* 0 and *out, or SY_ENOTFOUND (M_NOT_FOUND). */
 int sy_db_event_get(struct sy_db *db, struct sy_arena *a, const char *event_id,
                     struct sy_db_event *out, struct sy_error *err);

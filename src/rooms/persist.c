@@ -131,8 +131,7 @@ sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int6
     /* Last before the insert: the stream head stays locked until commit. */
     if ((row.stream_ordering == 0 &&
          sy_db_stream_advance(db, SY_STREAM_EVENTS, &row.stream_ordering, err) != SY_OK) ||
-        sy_db_event_insert(db, &row, ev->prev_events, ev->n_prev_events, ev->auth_events,
-                           ev->n_auth_events, err) != SY_OK ||
+        sy_db_events_insert(db, &row, 1, err) != SY_OK ||
         sy_relations_persist(db, ev, row.stream_ordering, err) != SY_OK ||
         sy_push_on_event(db, a, ev, p->state, p->state_group, row.stream_ordering, &p->live,
                          err) != SY_OK ||
@@ -152,12 +151,12 @@ sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, struct sy_p
                      struct sy_push_room *push, struct sy_error *err)
 {
     const struct sy_event *ev = p->ev;
-    struct sy_db_event_write *w;
+    struct sy_db_event *w;
     size_t pushed = b->push.n;
 
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
-        struct sy_db_event_write *bigger = sy_arena_alloc(a, sizeof(*bigger) * cap);
+        struct sy_db_event *bigger = sy_arena_alloc(a, sizeof(*bigger) * cap);
 
         if (b->n > 0)
             memcpy(bigger, b->rows, sizeof(*bigger) * b->n);
@@ -165,17 +164,13 @@ sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, struct sy_p
     }
     w = &b->rows[b->n];
     memset(w, 0, sizeof(*w));
-    if (fill_row(a, p, &w->row, err) != SY_OK)
+    if (fill_row(a, p, w, err) != SY_OK)
         return err->code;
-    w->row.stream_ordering = p->stream;
-    w->row.state_before = w->row.state_after = p->state_group;
-    w->prev = (const char *const *)ev->prev_events;
-    w->n_prev = ev->n_prev_events;
-    w->auth = (const char *const *)ev->auth_events;
-    w->n_auth = ev->n_auth_events;
+    w->stream_ordering = p->stream;
+    w->state_before = w->state_after = p->state_group;
     b->n++;
     sy_push_room_eval(push, a, ev, p->state, p->stream, &b->push);
-    live_fill(p, &w->row);
+    live_fill(p, w);
     p->live.push = sy_push_rows_live(a, &b->push, pushed, &p->live.n_push);
     return SY_OK;
 }

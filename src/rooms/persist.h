@@ -49,7 +49,7 @@ int sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, 
  */
 struct sy_push_room;
 struct sy_persist_batch {
-    struct sy_db_event_write *rows;
+    struct sy_db_event *rows;
     size_t n, cap;
     struct sy_push_rows push;
 };
