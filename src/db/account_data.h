@@ -36,8 +36,9 @@ int sy_db_account_data_get(struct sy_db *db, struct sy_arena *a, const char *use
                            struct sy_error *err);
 
 /*
- * user_id's entries of room_id ("" = global; NULL = every room but not the
- * global ones) with a position in (from, to], in position order.
+ * user_id's entries of room_id ("" = global) with a position in (from, to],
+ * in position order (sy_db_batch_room_account_data, db/sync_batch.h, for
+ * one room).
  */
 int sy_db_account_data_range(struct sy_db *db, struct sy_arena *a, const char *user_id,
                              const char *room_id, int64_t from, int64_t to,

@@ -11,11 +11,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-#define EVENT_COLS                                                                                 \
-    "stream_ordering, event_id, room_id, type, state_key, sender, depth, origin_server_ts, "       \
-    "pdu_json, client_json, redacts, redacted_by, coalesce(state_before, 0), "                     \
-    "coalesce(state_after, 0), rejected, txn_user, txn_device, txn_id, "                           \
-    "(SELECT r.client_json FROM events r WHERE r.event_id = events.redacted_by)"
+#define EVENT_COLS SY_DB_EVENT_COLS("events.pdu_json")
 
 const struct sy_stmt sy_db_events_stmts[] = {
     {"events_insert",
@@ -134,29 +130,40 @@ dup_val(struct sy_arena *a, PGresult *res, int r, int c)
     return sy_arena_strdup(a, sy_db_val(res, r, c));
 }
 
-static void
-read_event(struct sy_arena *a, PGresult *res, int r, struct sy_db_event *out)
+void
+sy_db_event_row(struct sy_arena *a, PGresult *res, int r, int c, struct sy_db_event *out)
 {
     memset(out, 0, sizeof(*out));
-    out->stream_ordering = strtoll(PQgetvalue(res, r, 0), NULL, 10);
-    out->event_id = dup_val(a, res, r, 1);
-    out->room_id = dup_val(a, res, r, 2);
-    out->type = dup_val(a, res, r, 3);
-    out->state_key = dup_val(a, res, r, 4);
-    out->sender = dup_val(a, res, r, 5);
-    out->depth = strtoll(PQgetvalue(res, r, 6), NULL, 10);
-    out->origin_server_ts = strtoll(PQgetvalue(res, r, 7), NULL, 10);
-    out->pdu_json = dup_val(a, res, r, 8);
-    out->client_json = dup_val(a, res, r, 9);
-    out->redacts = dup_val(a, res, r, 10);
-    out->redacted_by = dup_val(a, res, r, 11);
-    out->state_before = strtoll(PQgetvalue(res, r, 12), NULL, 10);
-    out->state_after = strtoll(PQgetvalue(res, r, 13), NULL, 10);
-    out->rejected = dup_val(a, res, r, 14);
-    out->txn_user = dup_val(a, res, r, 15);
-    out->txn_device = dup_val(a, res, r, 16);
-    out->txn_id = dup_val(a, res, r, 17);
-    out->redacted_because = dup_val(a, res, r, 18);
+    out->stream_ordering = strtoll(PQgetvalue(res, r, c), NULL, 10);
+    out->event_id = dup_val(a, res, r, c + 1);
+    out->room_id = dup_val(a, res, r, c + 2);
+    out->type = dup_val(a, res, r, c + 3);
+    out->state_key = dup_val(a, res, r, c + 4);
+    out->sender = dup_val(a, res, r, c + 5);
+    out->depth = strtoll(PQgetvalue(res, r, c + 6), NULL, 10);
+    out->origin_server_ts = strtoll(PQgetvalue(res, r, c + 7), NULL, 10);
+    out->pdu_json = dup_val(a, res, r, c + 8);
+    out->client_json = dup_val(a, res, r, c + 9);
+    out->redacts = dup_val(a, res, r, c + 10);
+    out->redacted_by = dup_val(a, res, r, c + 11);
+    out->state_before = strtoll(PQgetvalue(res, r, c + 12), NULL, 10);
+    out->state_after = strtoll(PQgetvalue(res, r, c + 13), NULL, 10);
+    out->rejected = dup_val(a, res, r, c + 14);
+    out->txn_user = dup_val(a, res, r, c + 15);
+    out->txn_device = dup_val(a, res, r, c + 16);
+    out->txn_id = dup_val(a, res, r, c + 17);
+    out->redacted_because = dup_val(a, res, r, c + 18);
+}
+
+void
+sy_db_event_rows(struct sy_arena *a, PGresult *res, struct sy_db_event **out, size_t *n)
+{
+    int rows = PQntuples(res);
+
+    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows + 1));
+    for (int r = 0; r < rows; r++)
+        sy_db_event_row(a, res, r, 0, &(*out)[r]);
+    *n = (size_t)rows;
 }
 
 int
@@ -171,7 +178,7 @@ sy_db_event_get(struct sy_db *db, struct sy_arena *a, const char *event_id,
         PQclear(res);
         return sy_err_notfound(err, "event not found");
     }
-    read_event(a, res, 0, out);
+    sy_db_event_row(a, res, 0, 0, out);
     PQclear(res);
     return SY_OK;
 }
@@ -182,15 +189,10 @@ sy_db_events_get_many(struct sy_db *db, struct sy_arena *a, const char *const *i
 {
     const char *p[1] = {sy_db_text_array(a, ids, n)};
     PGresult *res = sy_db_exec(db, "events_get_many", 1, p, err);
-    int rows;
 
     if (res == NULL)
         return err->code;
-    rows = PQntuples(res);
-    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
-    for (int r = 0; r < rows; r++)
-        read_event(a, res, r, &(*out)[r]);
-    *n_out = (size_t)rows;
+    sy_db_event_rows(a, res, out, n_out);
     PQclear(res);
     return SY_OK;
 }
@@ -203,18 +205,13 @@ events_range(struct sy_db *db, struct sy_arena *a, const char *stmt, const char 
     char lo[24], hi[24], lim[16];
     const char *p[4] = {room_id, lo, hi, lim};
     PGresult *res;
-    int rows;
 
     snprintf(lo, sizeof(lo), "%lld", (long long)after);
     snprintf(hi, sizeof(hi), "%lld", (long long)upto);
     snprintf(lim, sizeof(lim), "%d", limit);
     if ((res = sy_db_exec(db, stmt, 4, p, err)) == NULL)
         return err->code;
-    rows = PQntuples(res);
-    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
-    for (int r = 0; r < rows; r++)
-        read_event(a, res, r, &(*out)[r]);
-    *n = (size_t)rows;
+    sy_db_event_rows(a, res, out, n);
     PQclear(res);
     return SY_OK;
 }
@@ -273,7 +270,7 @@ sy_db_event_at_or_before(struct sy_db *db, struct sy_arena *a, const char *room_
     if (PQntuples(res) == 0)
         rc = sy_err_notfound(err, "no event");
     else
-        read_event(a, res, 0, out);
+        sy_db_event_row(a, res, 0, 0, out);
     PQclear(res);
     return rc;
 }

@@ -104,4 +104,23 @@ const char *sy_db_array_finish(struct sy_db_array *x, struct sy_arena *a);
 /* Text of column c of row r, or NULL when SQL NULL. */
 const char *sy_db_val(PGresult *res, int r, int c);
 
+/*
+ * The columns of an events row, in the order sy_db_event_row() reads them;
+ * 'pdu' is the pdu_json column ("events.pdu_json", or "NULL::text" for a
+ * reader that never sends it).  The query names the table "events".
+ * db/events.c owns the list and the reader: keep them in step there.
+ */
+#define SY_DB_EVENT_COLS(pdu)                                                                      \
+    "events.stream_ordering, events.event_id, events.room_id, events.type, events.state_key, "     \
+    "events.sender, events.depth, events.origin_server_ts, " pdu ", events.client_json, "          \
+    "events.redacts, events.redacted_by, coalesce(events.state_before, 0), "                       \
+    "coalesce(events.state_after, 0), events.rejected, events.txn_user, events.txn_device, "       \
+    "events.txn_id, (SELECT r.client_json FROM events r WHERE r.event_id = events.redacted_by)"
+
+struct sy_db_event;
+/* Row r's SY_DB_EVENT_COLS, starting at column c, into *out (strings in 'a'). */
+void sy_db_event_row(struct sy_arena *a, PGresult *res, int r, int c, struct sy_db_event *out);
+/* Every row of res (SY_DB_EVENT_COLS from column 0): *out, an array of *n in 'a'. */
+void sy_db_event_rows(struct sy_arena *a, PGresult *res, struct sy_db_event **out, size_t *n);
+
 #endif /* SY_DB_INTERNAL_H */

@@ -34,8 +34,6 @@ struct sy_db_receipt {
 int sy_db_receipt_put(struct sy_db *db, const struct sy_db_receipt *r, int *changed,
                       struct sy_error *err);
 
-/* The receipts of room_id with a position in (from, to], in position order; *out in 'a'. */
-int sy_db_receipts_range(struct sy_db *db, struct sy_arena *a, const char *room_id, int64_t from,
-                         int64_t to, struct sy_db_receipt **out, size_t *n, struct sy_error *err);
+/* Receipts are read per room by sy_db_batch_receipts (db/sync_batch.h). */
 
 #endif /* SY_DB_RECEIPTS_H */

@@ -5,9 +5,14 @@
  * The per-room lists go in as parallel arrays and come back through
  * unnest(...) WITH ORDINALITY: every answer row starts with the 1-based
  * index of the entry it belongs to, and rows are ordered by it, so each
- * entry's rows are one run of the result.  Each statement answers as its
- * one-room counterpart in db/events.c, db/state.c, db/push.c,
- * db/receipts.c or db/account_data.c does; keep them in step.
+ * entry's rows are one run of the result (batch_run below splits them).
+ *
+ * Event columns and their decoding are db/events.c's (SY_DB_EVENT_COLS,
+ * sy_db_event_row).  The push counts, receipts and room account data
+ * statements here are the only copies: the one-room reads
+ * (sy_db_push_unread, sy_db_account_data_range) pass a one-room list.
+ * The state and member statements answer as their one-room counterparts
+ * in db/state.c and db/rooms.c do; keep those in step.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,31 +25,17 @@
 #include "db/state.h"
 #include "db/sync_batch.h"
 #include "util/arena.h"
-#include "util/buf.h"
 #include "util/err.h"
 #include "util/map.h"
 
-/* The columns sync reads of an event (no pdu_json), from a row of 'events'. */
-#define SYNC_EVENT_COLS                                                                            \
-    "events.stream_ordering, events.event_id, events.room_id, events.type, events.state_key, "     \
-    "events.sender, events.depth, events.origin_server_ts, events.client_json, events.redacts, "   \
-    "events.redacted_by, coalesce(events.state_before, 0), coalesce(events.state_after, 0), "      \
-    "events.rejected, events.txn_user, events.txn_device, events.txn_id, "                         \
-    "(SELECT r.client_json FROM events r WHERE r.event_id = events.redacted_by)"
-/* The same columns, named, for a LATERAL subquery. */
-#define SYNC_EVENT_COLS_AS                                                                         \
-    "events.stream_ordering, events.event_id, events.room_id, events.type, events.state_key, "     \
-    "events.sender, events.depth, events.origin_server_ts, events.client_json, events.redacts, "   \
-    "events.redacted_by, coalesce(events.state_before, 0) AS state_before, "                       \
-    "coalesce(events.state_after, 0) AS state_after, events.rejected, events.txn_user, "           \
-    "events.txn_device, events.txn_id, "                                                           \
-    "(SELECT r.client_json FROM events r WHERE r.event_id = events.redacted_by) AS because"
+/* The columns sync reads of an event: no pdu_json, sync never sends it. */
+#define SYNC_EVENT_COLS SY_DB_EVENT_COLS("NULL::text")
 
 const struct sy_stmt sy_db_sync_batch_stmts[] = {
     {"sync_batch_ranges",
      "SELECT q.i, e.* FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) "
      "WITH ORDINALITY AS q(room_id, lo, hi, lim, i) CROSS JOIN LATERAL ("
-     "SELECT " SYNC_EVENT_COLS_AS " FROM events WHERE events.room_id = q.room_id "
+     "SELECT " SYNC_EVENT_COLS " FROM events WHERE events.room_id = q.room_id "
      "AND events.stream_ordering > q.lo AND events.stream_ordering <= q.hi "
      "AND events.rejected IS NULL ORDER BY events.stream_ordering DESC LIMIT q.lim) e "
      "ORDER BY q.i, e.stream_ordering DESC"},
@@ -67,7 +58,7 @@ const struct sy_stmt sy_db_sync_batch_stmts[] = {
      "FROM chain c JOIN state_group_entries s ON s.group_id = c.id"},
     /* A join on unnest, not "= ANY": many IDs must not turn into a scan of every event. */
     {"sync_batch_events_get",
-     "SELECT 0, " SYNC_EVENT_COLS " FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS u(id)) q "
+     "SELECT " SYNC_EVENT_COLS " FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS u(id)) q "
      "JOIN events ON events.event_id = q.id "
      "ORDER BY events.room_id, events.type, events.state_key, events.stream_ordering"},
     {"sync_batch_counts",
@@ -124,17 +115,12 @@ const struct sy_stmt sy_db_sync_batch_stmts[] = {
 static const char *
 int_array(struct sy_arena *a, const int64_t *v, size_t n)
 {
-    struct sy_buf b;
-    const char *out;
+    struct sy_db_array x;
 
-    sy_buf_init(&b, 0);
-    sy_buf_putc(&b, '{');
+    sy_db_array_init(&x);
     for (size_t i = 0; i < n; i++)
-        sy_buf_printf(&b, "%s%lld", i ? "," : "", (long long)v[i]);
-    sy_buf_putc(&b, '}');
-    out = sy_arena_strndup(a, b.data, b.len);
-    sy_buf_free(&b);
-    return out;
+        sy_db_array_int(&x, v[i]);
+    return sy_db_array_finish(&x, a);
 }
 
 static const char *
@@ -153,56 +139,81 @@ int_val(PGresult *res, int r, int c)
     return strtoll(PQgetvalue(res, r, c), NULL, 10);
 }
 
-/*
- * The entry of each result row: column 0 holds its 1-based index, rows
- * ascend by it.  first[i] / count[i]: entry i's run of rows.
- */
-static void
-split_rows(PGresult *res, size_t n, size_t *first, size_t *count)
-{
-    int rows = PQntuples(res);
-
-    memset(first, 0, sizeof(*first) * n);
-    memset(count, 0, sizeof(*count) * n);
-    for (int r = 0; r < rows; r++) {
-        long long i = int_val(res, r, 0) - 1;
-
-        if (i < 0 || (size_t)i >= n)
-            continue;
-        if (count[i]++ == 0)
-            first[i] = (size_t)r;
-    }
-}
-
 static const char *
 dup_val(struct sy_arena *a, PGresult *res, int r, int c)
 {
     return sy_arena_strdup(a, sy_db_val(res, r, c));
 }
 
-/* An event from row r, SYNC_EVENT_COLS from column 1 on. */
-static void
-read_event(struct sy_arena *a, PGresult *res, int r, struct sy_db_event *out)
+/*
+ * The answer of a batched statement, split by entry: entry i's rows are
+ * res rows first[i] .. first[i] + count[i] - 1.
+ */
+struct batch {
+    PGresult *res; /* NULL when there were no entries (PQclear(NULL) does nothing) */
+    size_t *first;
+    size_t *count;
+};
+
+/*
+ * Run 'stmt' for n entries and split its rows: column 0 of a row holds the
+ * 1-based index of its entry, and rows ascend by it.  0 (the caller
+ * PQclear()s b->res), or the error.  With n == 0 nothing runs.
+ */
+static int
+batch_run(struct sy_db *db, struct sy_arena *a, const char *stmt, int n_params,
+          const char *const *p, size_t n, struct batch *b, struct sy_error *err)
 {
-    memset(out, 0, sizeof(*out));
-    out->stream_ordering = int_val(res, r, 1);
-    out->event_id = dup_val(a, res, r, 2);
-    out->room_id = dup_val(a, res, r, 3);
-    out->type = dup_val(a, res, r, 4);
-    out->state_key = dup_val(a, res, r, 5);
-    out->sender = dup_val(a, res, r, 6);
-    out->depth = int_val(res, r, 7);
-    out->origin_server_ts = int_val(res, r, 8);
-    out->client_json = dup_val(a, res, r, 9);
-    out->redacts = dup_val(a, res, r, 10);
-    out->redacted_by = dup_val(a, res, r, 11);
-    out->state_before = int_val(res, r, 12);
-    out->state_after = int_val(res, r, 13);
-    out->rejected = dup_val(a, res, r, 14);
-    out->txn_user = dup_val(a, res, r, 15);
-    out->txn_device = dup_val(a, res, r, 16);
-    out->txn_id = dup_val(a, res, r, 17);
-    out->redacted_because = dup_val(a, res, r, 18);
+    b->res = NULL;
+    b->first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    b->count = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
+    if (n == 0)
+        return SY_OK;
+    if ((b->res = sy_db_exec(db, stmt, n_params, p, err)) == NULL)
+        return err->code;
+    for (int r = 0; r < PQntuples(b->res); r++) {
+        long long i = int_val(b->res, r, 0) - 1;
+
+        if (i < 0 || (size_t)i >= n)
+            continue;
+        if (b->count[i]++ == 0)
+            b->first[i] = (size_t)r;
+    }
+    return SY_OK;
+}
+
+/* The row of entry i's k-th answer. */
+static int
+batch_row(const struct batch *b, size_t i, size_t k)
+{
+    return (int)(b->first[i] + k);
+}
+
+/* Column c of entry i's first row as a number; 0 when the entry has none. */
+static int64_t
+batch_int(const struct batch *b, size_t i, int c)
+{
+    return b->count[i] > 0 ? int_val(b->res, batch_row(b, i, 0), c) : 0;
+}
+
+/* Column c of entry i's first row, in 'a'; NULL when the entry has none. */
+static const char *
+batch_str(struct sy_arena *a, const struct batch *b, size_t i, int c)
+{
+    return b->count[i] > 0 ? dup_val(a, b->res, batch_row(b, i, 0), c) : NULL;
+}
+
+/* For each of the n entries: column c of its rows, as out[i] / n_out[i] in 'a'. */
+static void
+batch_strings(struct sy_arena *a, const struct batch *b, size_t n, int c, const char ***out,
+              size_t *n_out)
+{
+    for (size_t i = 0; i < n; i++) {
+        n_out[i] = b->count[i];
+        out[i] = sy_arena_alloc(a, sizeof(char *) * (n_out[i] + 1));
+        for (size_t k = 0; k < n_out[i]; k++)
+            out[i][k] = dup_val(a, b->res, batch_row(b, i, k), c);
+    }
 }
 
 int
@@ -210,25 +221,19 @@ sy_db_batch_ranges(struct sy_db *db, struct sy_arena *a, const char *const *room
                    const int64_t *after, const int64_t *upto, const size_t *limit, size_t n,
                    struct sy_db_event **rows, size_t *n_rows, struct sy_error *err)
 {
-    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
-    const char *p[4];
-    PGresult *res;
+    const char *p[4] = {sy_db_text_array(a, rooms, n), int_array(a, after, n),
+                        int_array(a, upto, n), size_array(a, limit, n)};
+    struct batch b;
 
-    if (n == 0)
-        return SY_OK;
-    p[0] = sy_db_text_array(a, rooms, n);
-    p[1] = int_array(a, after, n);
-    p[2] = int_array(a, upto, n);
-    p[3] = size_array(a, limit, n);
-    if ((res = sy_db_exec(db, "sync_batch_ranges", 4, p, err)) == NULL)
+    if (batch_run(db, a, "sync_batch_ranges", 4, p, n, &b, err) != SY_OK)
         return err->code;
-    split_rows(res, n, first, n_rows);
     for (size_t i = 0; i < n; i++) {
+        n_rows[i] = b.count[i];
         rows[i] = sy_arena_alloc(a, sizeof(**rows) * (n_rows[i] + 1));
         for (size_t k = 0; k < n_rows[i]; k++)
-            read_event(a, res, (int)(first[i] + k), &rows[i][k]);
+            sy_db_event_row(a, b.res, batch_row(&b, i, k), 1, &rows[i][k]);
     }
-    PQclear(res);
+    PQclear(b.res);
     return SY_OK;
 }
 
@@ -236,21 +241,14 @@ int
 sy_db_batch_groups_at(struct sy_db *db, struct sy_arena *a, const char *const *rooms,
                       const int64_t *pos, size_t n, int64_t *groups, struct sy_error *err)
 {
-    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
-    size_t *count = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
-    const char *p[2];
-    PGresult *res;
+    const char *p[2] = {sy_db_text_array(a, rooms, n), int_array(a, pos, n)};
+    struct batch b;
 
-    if (n == 0)
-        return SY_OK;
-    p[0] = sy_db_text_array(a, rooms, n);
-    p[1] = int_array(a, pos, n);
-    if ((res = sy_db_exec(db, "sync_batch_groups_at", 2, p, err)) == NULL)
+    if (batch_run(db, a, "sync_batch_groups_at", 2, p, n, &b, err) != SY_OK)
         return err->code;
-    split_rows(res, n, first, count);
     for (size_t i = 0; i < n; i++)
-        groups[i] = count[i] ? int_val(res, (int)first[i], 1) : 0;
-    PQclear(res);
+        groups[i] = batch_int(&b, i, 1);
+    PQclear(b.res);
     return SY_OK;
 }
 
@@ -334,7 +332,6 @@ sy_db_batch_events_get(struct sy_db *db, struct sy_arena *a, const char *const *
 {
     const char *p;
     PGresult *res;
-    int rows;
 
     *out = NULL;
     *n_out = 0;
@@ -343,11 +340,7 @@ sy_db_batch_events_get(struct sy_db *db, struct sy_arena *a, const char *const *
     p = sy_db_text_array(a, ids, n);
     if ((res = sy_db_exec(db, "sync_batch_events_get", 1, &p, err)) == NULL)
         return err->code;
-    rows = PQntuples(res);
-    *out = sy_arena_alloc(a, sizeof(**out) * (size_t)(rows + 1));
-    for (int r = 0; r < rows; r++)
-        read_event(a, res, r, &(*out)[r]);
-    *n_out = (size_t)rows;
+    sy_db_event_rows(a, res, out, n_out);
     PQclear(res);
     return SY_OK;
 }
@@ -357,63 +350,40 @@ sy_db_batch_summaries(struct sy_db *db, struct sy_arena *a, const char *const *r
                       const char *user_id, int64_t *joined, int64_t *invited, const char ***heroes,
                       size_t *n_heroes, struct sy_error *err)
 {
-    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
-    size_t *count = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
-    const char *p[2];
-    PGresult *res;
+    const char *p[2] = {sy_db_text_array(a, rooms, n), user_id};
+    struct batch b;
 
-    if (n == 0)
-        return SY_OK;
-    p[0] = sy_db_text_array(a, rooms, n);
-    p[1] = user_id;
-    if ((res = sy_db_exec(db, "sync_batch_counts", 1, p, err)) == NULL)
+    if (batch_run(db, a, "sync_batch_counts", 1, p, n, &b, err) != SY_OK)
         return err->code;
-    split_rows(res, n, first, count);
     for (size_t i = 0; i < n; i++) {
-        joined[i] = count[i] ? int_val(res, (int)first[i], 1) : 0;
-        invited[i] = count[i] ? int_val(res, (int)first[i], 2) : 0;
+        joined[i] = batch_int(&b, i, 1);
+        invited[i] = batch_int(&b, i, 2);
     }
-    PQclear(res);
-    if ((res = sy_db_exec(db, "sync_batch_heroes", 2, p, err)) == NULL)
+    PQclear(b.res);
+    if (batch_run(db, a, "sync_batch_heroes", 2, p, n, &b, err) != SY_OK)
         return err->code;
-    split_rows(res, n, first, n_heroes);
-    for (size_t i = 0; i < n; i++) {
-        heroes[i] = sy_arena_alloc(a, sizeof(char *) * (n_heroes[i] + 1));
-        for (size_t k = 0; k < n_heroes[i]; k++)
-            heroes[i][k] = dup_val(a, res, (int)(first[i] + k), 1);
-    }
-    PQclear(res);
+    batch_strings(a, &b, n, 1, heroes, n_heroes);
+    PQclear(b.res);
     return SY_OK;
 }
 
+/* sy_db_push_unread (db/push.c) is this for one room. */
 int
 sy_db_batch_push_unread(struct sy_db *db, const char *user_id, const char *const *rooms, size_t n,
                         int64_t *notes, int64_t *highlights, struct sy_error *err)
 {
-    struct sy_arena *a;
-    size_t *first, *count;
-    const char *p[2];
-    PGresult *res;
+    struct sy_arena *a = sy_arena_new();
+    const char *p[2] = {user_id, sy_db_text_array(a, rooms, n)};
+    struct batch b;
+    int rc = batch_run(db, a, "sync_batch_push_unread", 2, p, n, &b, err);
 
-    if (n == 0)
-        return SY_OK;
-    a = sy_arena_new();
-    first = sy_arena_alloc(a, sizeof(size_t) * n);
-    count = sy_arena_alloc(a, sizeof(size_t) * n);
-    p[0] = user_id;
-    p[1] = sy_db_text_array(a, rooms, n);
-    if ((res = sy_db_exec(db, "sync_batch_push_unread", 2, p, err)) == NULL) {
-        sy_arena_free(a);
-        return err->code;
+    for (size_t i = 0; rc == SY_OK && i < n; i++) {
+        notes[i] = batch_int(&b, i, 1);
+        highlights[i] = batch_int(&b, i, 2);
     }
-    split_rows(res, n, first, count);
-    for (size_t i = 0; i < n; i++) {
-        notes[i] = count[i] ? int_val(res, (int)first[i], 1) : 0;
-        highlights[i] = count[i] ? int_val(res, (int)first[i], 2) : 0;
-    }
-    PQclear(res);
+    PQclear(b.res);
     sy_arena_free(a);
-    return SY_OK;
+    return rc;
 }
 
 int
@@ -421,70 +391,61 @@ sy_db_batch_receipts(struct sy_db *db, struct sy_arena *a, const char *const *ro
                      const int64_t *from, size_t n, int64_t to, struct sy_db_receipt **rows,
                      size_t *n_rows, struct sy_error *err)
 {
-    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
     char t[24];
-    const char *p[3] = {NULL, NULL, t};
-    PGresult *res;
+    const char *p[3] = {sy_db_text_array(a, rooms, n), int_array(a, from, n), t};
+    struct batch b;
 
-    if (n == 0)
-        return SY_OK;
-    p[0] = sy_db_text_array(a, rooms, n);
-    p[1] = int_array(a, from, n);
     snprintf(t, sizeof(t), "%lld", (long long)to);
-    if ((res = sy_db_exec(db, "sync_batch_receipts", 3, p, err)) == NULL)
+    if (batch_run(db, a, "sync_batch_receipts", 3, p, n, &b, err) != SY_OK)
         return err->code;
-    split_rows(res, n, first, n_rows);
     for (size_t i = 0; i < n; i++) {
+        n_rows[i] = b.count[i];
         rows[i] = sy_arena_alloc(a, sizeof(**rows) * (n_rows[i] + 1));
         for (size_t k = 0; k < n_rows[i]; k++) {
             struct sy_db_receipt *r = &rows[i][k];
-            int row = (int)(first[i] + k);
+            int row = batch_row(&b, i, k);
 
-            r->room_id = dup_val(a, res, row, 1);
-            r->receipt_type = dup_val(a, res, row, 2);
-            r->user_id = dup_val(a, res, row, 3);
-            r->thread_id = dup_val(a, res, row, 4);
-            r->event_id = dup_val(a, res, row, 5);
-            r->ts = int_val(res, row, 6);
-            r->stream_pos = int_val(res, row, 7);
+            r->room_id = dup_val(a, b.res, row, 1);
+            r->receipt_type = dup_val(a, b.res, row, 2);
+            r->user_id = dup_val(a, b.res, row, 3);
+            r->thread_id = dup_val(a, b.res, row, 4);
+            r->event_id = dup_val(a, b.res, row, 5);
+            r->ts = int_val(b.res, row, 6);
+            r->stream_pos = int_val(b.res, row, 7);
         }
     }
-    PQclear(res);
+    PQclear(b.res);
     return SY_OK;
 }
 
+/* sy_db_account_data_range (db/account_data.c) is this for one room. */
 int
 sy_db_batch_room_account_data(struct sy_db *db, struct sy_arena *a, const char *user_id,
                               const char *const *rooms, const int64_t *from, size_t n, int64_t to,
                               struct sy_db_account_data **rows, size_t *n_rows,
                               struct sy_error *err)
 {
-    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
     char t[24];
-    const char *p[4] = {user_id, NULL, NULL, t};
-    PGresult *res;
+    const char *p[4] = {user_id, sy_db_text_array(a, rooms, n), int_array(a, from, n), t};
+    struct batch b;
 
-    if (n == 0)
-        return SY_OK;
-    p[1] = sy_db_text_array(a, rooms, n);
-    p[2] = int_array(a, from, n);
     snprintf(t, sizeof(t), "%lld", (long long)to);
-    if ((res = sy_db_exec(db, "sync_batch_room_account_data", 4, p, err)) == NULL)
+    if (batch_run(db, a, "sync_batch_room_account_data", 4, p, n, &b, err) != SY_OK)
         return err->code;
-    split_rows(res, n, first, n_rows);
     for (size_t i = 0; i < n; i++) {
+        n_rows[i] = b.count[i];
         rows[i] = sy_arena_alloc(a, sizeof(**rows) * (n_rows[i] + 1));
         for (size_t k = 0; k < n_rows[i]; k++) {
             struct sy_db_account_data *d = &rows[i][k];
-            int row = (int)(first[i] + k);
+            int row = batch_row(&b, i, k);
 
-            d->room_id = dup_val(a, res, row, 1);
-            d->type = dup_val(a, res, row, 2);
-            d->content = dup_val(a, res, row, 3);
-            d->stream_pos = int_val(res, row, 4);
+            d->room_id = dup_val(a, b.res, row, 1);
+            d->type = dup_val(a, b.res, row, 2);
+            d->content = dup_val(a, b.res, row, 3);
+            d->stream_pos = int_val(b.res, row, 4);
         }
     }
-    PQclear(res);
+    PQclear(b.res);
     return SY_OK;
 }
 
@@ -493,23 +454,13 @@ sy_db_batch_current_state_types(struct sy_db *db, struct sy_arena *a, const char
                                 size_t n, const char *const *types, size_t n_types,
                                 const char ***ids, size_t *n_ids, struct sy_error *err)
 {
-    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
-    const char *p[2];
-    PGresult *res;
+    const char *p[2] = {sy_db_text_array(a, rooms, n), sy_db_text_array(a, types, n_types)};
+    struct batch b;
 
-    if (n == 0)
-        return SY_OK;
-    p[0] = sy_db_text_array(a, rooms, n);
-    p[1] = sy_db_text_array(a, types, n_types);
-    if ((res = sy_db_exec(db, "sync_batch_current_state_types", 2, p, err)) == NULL)
+    if (batch_run(db, a, "sync_batch_current_state_types", 2, p, n, &b, err) != SY_OK)
         return err->code;
-    split_rows(res, n, first, n_ids);
-    for (size_t i = 0; i < n; i++) {
-        ids[i] = sy_arena_alloc(a, sizeof(char *) * (n_ids[i] + 1));
-        for (size_t k = 0; k < n_ids[i]; k++)
-            ids[i][k] = dup_val(a, res, (int)(first[i] + k), 1);
-    }
-    PQclear(res);
+    batch_strings(a, &b, n, 1, ids, n_ids);
+    PQclear(b.res);
     return SY_OK;
 }
 
@@ -525,22 +476,15 @@ sy_db_batch_state_lookup(struct sy_db *db, struct sy_arena *a, const int64_t *gr
                          const char *const *types, const char *const *keys, size_t n,
                          const char **event_ids, struct sy_error *err)
 {
-    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
-    size_t *count = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
-    const char *p[3];
-    PGresult *res;
+    const char *p[3] = {int_array(a, groups, n), sy_db_text_array(a, types, n),
+                        sy_db_text_array(a, keys, n)};
+    struct batch b;
 
-    if (n == 0)
-        return SY_OK;
-    p[0] = int_array(a, groups, n);
-    p[1] = sy_db_text_array(a, types, n);
-    p[2] = sy_db_text_array(a, keys, n);
-    if ((res = sy_db_exec(db, "sync_batch_state_lookup", 3, p, err)) == NULL)
+    if (batch_run(db, a, "sync_batch_state_lookup", 3, p, n, &b, err) != SY_OK)
         return err->code;
-    split_rows(res, n, first, count);
     for (size_t i = 0; i < n; i++)
-        event_ids[i] = count[i] ? dup_val(a, res, (int)first[i], 1) : NULL;
-    PQclear(res);
+        event_ids[i] = batch_str(a, &b, i, 1);
+    PQclear(b.res);
     return SY_OK;
 }
 
@@ -549,22 +493,15 @@ sy_db_batch_memberships(struct sy_db *db, struct sy_arena *a, const char *const 
                         const char *user_id, const char **memberships, const char **event_ids,
                         struct sy_error *err)
 {
-    size_t *first = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
-    size_t *count = sy_arena_alloc(a, sizeof(size_t) * (n + 1));
-    const char *p[2];
-    PGresult *res;
+    const char *p[2] = {sy_db_text_array(a, rooms, n), user_id};
+    struct batch b;
 
-    if (n == 0)
-        return SY_OK;
-    p[0] = sy_db_text_array(a, rooms, n);
-    p[1] = user_id;
-    if ((res = sy_db_exec(db, "sync_batch_memberships", 2, p, err)) == NULL)
+    if (batch_run(db, a, "sync_batch_memberships", 2, p, n, &b, err) != SY_OK)
         return err->code;
-    split_rows(res, n, first, count);
     for (size_t i = 0; i < n; i++) {
-        memberships[i] = count[i] ? dup_val(a, res, (int)first[i], 1) : NULL;
-        event_ids[i] = count[i] ? dup_val(a, res, (int)first[i], 2) : NULL;
+        memberships[i] = batch_str(a, &b, i, 1);
+        event_ids[i] = batch_str(a, &b, i, 2);
     }
-    PQclear(res);
+    PQclear(b.res);
     return SY_OK;
 }

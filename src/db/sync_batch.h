@@ -60,7 +60,10 @@ int sy_db_batch_summaries(struct sy_db *db, struct sy_arena *a, const char *cons
                           const char *user_id, int64_t *joined, int64_t *invited,
                           const char ***heroes, size_t *n_heroes, struct sy_error *err);
 
-/* For each room: user_id's unread notification and highlight counts (as sy_db_push_unread). */
+/*
+ * For each room: user_id's unread notification and highlight counts
+ * (sy_db_push_unread is this for one room).
+ */
 int sy_db_batch_push_unread(struct sy_db *db, const char *user_id, const char *const *rooms,
                             size_t n, int64_t *notes, int64_t *highlights, struct sy_error *err);
 
@@ -69,7 +72,11 @@ int sy_db_batch_receipts(struct sy_db *db, struct sy_arena *a, const char *const
                          const int64_t *from, size_t n, int64_t to, struct sy_db_receipt **rows,
                          size_t *n_rows, struct sy_error *err);
 
-/* For each i: user_id's account data in rooms[i] with a position in (from[i], to]. */
+/*
+ * For each i: user_id's account data in rooms[i] with a position in
+ * (from[i], to], in position order (sy_db_account_data_range is this for
+ * one room).
+ */
 int sy_db_batch_room_account_data(struct sy_db *db, struct sy_arena *a, const char *user_id,
                                   const char *const *rooms, const int64_t *from, size_t n,
                                   int64_t to, struct sy_db_account_data **rows, size_t *n_rows,

@@ -18,7 +18,7 @@ sub st { my @r = @_; return $r[0] }
 
 sub sql { SyncroTest::Util::sql($node, @_) }
 
-# What sy_push_unread answers (same query as db/push.c push_unread).
+# What sy_push_unread answers (same query as db/sync_batch.c sync_batch_push_unread).
 sub unread {
     my ($u, $room) = @_;
     my $q = 'SELECT count(*) FILTER (WHERE a.notify) || \',\' || count(*) FILTER (WHERE a.highlight) '
