@@ -39,6 +39,7 @@ struct batch {
     struct sy_db *db;
     struct sy_arena *a;
     const struct sy_node *node;
+    struct sy_event_cache *events; /* the writer thread's parsed state events, or NULL */
     struct sy_send_job **jobs;
     size_t n;
     const char **rooms; /* distinct, strcmp order */
@@ -162,6 +163,7 @@ writer_for(struct batch *b, const char *room_id, struct sy_room_writer **out, st
     w->a = b->a;
     w->node = b->node;
     w->live = &b->live;
+    w->events = b->events;
     if (sy_room_writer_open(w, &b->rows[r], &b->ext[r], e) != SY_OK)
         return e->code;
     *out = b->writers[r] = w;
@@ -310,10 +312,11 @@ after_commit(struct batch *b)
 }
 
 int
-sy_room_batch_write(struct sy_db *db, const struct sy_node *node, struct sy_send_job **jobs,
-                    size_t n, struct sy_error *err)
+sy_room_batch_write(struct sy_db *db, const struct sy_node *node, struct sy_event_cache *events,
+                    struct sy_send_job **jobs, size_t n, struct sy_error *err)
 {
-    struct batch b = {.db = db, .a = sy_arena_new(), .node = node, .jobs = jobs, .n = n};
+    struct batch b = {.db = db, .a = sy_arena_new(), .node = node, .events = events, .jobs = jobs,
+                      .n = n};
     int rc = SY_OK;
 
     for (size_t i = 0; i < n; i++) {

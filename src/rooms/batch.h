@@ -14,6 +14,7 @@
 
 struct sy_arena;
 struct sy_db;
+struct sy_event_cache;
 struct sy_node;
 struct sy_req;
 
@@ -36,9 +37,12 @@ struct sy_send_job {
  * or its own Matrix error (a forbidden event does not stop the others).
  * After the commit the room caches are refreshed and waiters notified.
  * An error return means the transaction failed as a whole and nothing was
- * written: the caller retries the jobs one at a time.
+ * written: the caller retries the jobs one at a time.  'events' is the
+ * calling thread's own cache of parsed state events (rooms/event_cache.h),
+ * or NULL.
  */
-int sy_room_batch_write(struct sy_db *db, const struct sy_node *node, struct sy_send_job **jobs,
-                        size_t n, struct sy_error *err);
+int sy_room_batch_write(struct sy_db *db, const struct sy_node *node,
+                        struct sy_event_cache *events, struct sy_send_job **jobs, size_t n,
+                        struct sy_error *err);
 
 #endif /* SY_ROOMS_BATCH_H */

@@ -7,6 +7,7 @@
  * json-c tree that is dropped as soon as it has been hashed or signed.
  * The only in-place changes are adding hashes.sha256 and a signature.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -270,11 +271,29 @@ sy_event_room_id_from_create_id(struct sy_arena *a, const char *create_event_id)
 
 /* ---- signatures --------------------------------------------------------------------------- */
 
+/* Put sig (unpadded base64) under signatures.server_name.key_id of json. */
+static void
+add_signature(struct json_object *json, const char *server_name, const char *key_id,
+              struct json_object *sig)
+{
+    struct json_object *sigs = NULL, *mine = NULL;
+
+    if (!json_object_object_get_ex(json, "signatures", &sigs)) {
+        sigs = json_object_new_object();
+        json_object_object_add(json, "signatures", sigs);
+    }
+    if (!json_object_object_get_ex(sigs, server_name, &mine)) {
+        mine = json_object_new_object();
+        json_object_object_add(sigs, server_name, mine);
+    }
+    json_object_object_add(mine, key_id, sig);
+}
+
 int
 sy_event_sign(struct sy_arena *a, const struct sy_room_version *v, struct json_object *json,
               const char *server_name, const struct sy_signing_key *k, struct sy_error *err)
 {
-    struct json_object *red, *sigs = NULL, *mine = NULL, *sig;
+    struct json_object *red, *sig;
     int rc;
 
     if (!json_object_is_type(json, json_type_object))
@@ -286,16 +305,40 @@ sy_event_sign(struct sy_arena *a, const struct sy_room_version *v, struct json_o
     }
     /* sy_jsonsign_sign() checked the shape of "signatures" on the copy, which matches json's. */
     sig = sy_json_get(sy_json_get_obj(sy_json_get_obj(red, "signatures"), server_name), k->key_id);
-    if (!json_object_object_get_ex(json, "signatures", &sigs)) {
-        sigs = json_object_new_object();
-        json_object_object_add(json, "signatures", sigs);
-    }
-    if (!json_object_object_get_ex(sigs, server_name, &mine)) {
-        mine = json_object_new_object();
-        json_object_object_add(sigs, server_name, mine);
-    }
-    json_object_object_add(mine, k->key_id, json_object_get(sig));
+    add_signature(json, server_name, k->key_id, json_object_get(sig));
     json_object_put(red);
+    return SY_OK;
+}
+
+/*
+ * Sign an event that has no signatures yet, and give its reference hash:
+ * both are over the same bytes, the canonical JSON of the redacted event
+ * without "signatures" and "unsigned".
+ */
+static int
+sign_new(const struct sy_room_version *v, struct json_object *json, const char *server_name,
+         const struct sy_signing_key *k, unsigned char ref[SY_SHA256_LEN], struct sy_error *err)
+{
+    unsigned char sig[SY_ED25519_SIG_LEN];
+    char sig64[SY_ED25519_SIG_LEN * 2];
+    struct json_object *red = redact_new(v, json);
+    char *bytes = NULL;
+    size_t len = 0;
+    int rc = sy_jsonsign_signed_bytes(red, &bytes, &len, err);
+
+    json_object_put(red);
+    if (rc == SY_ETOOBIG)
+        return sy_error_set(err, SY_ETOOBIG, 413, "M_TOO_LARGE", "event is over %d bytes",
+                            SY_EVENT_MAX_BYTES);
+    if (rc != SY_OK)
+        return rc;
+    rc = sy_ed25519_sign(k, bytes ? bytes : "", len, sig);
+    sy_sha256(bytes ? bytes : "", len, ref);
+    free(bytes);
+    if (rc != SY_OK)
+        return sy_err_internal(err, "could not sign an event");
+    sy_b64_encode_buf(sig64, sig, sizeof(sig), 0);
+    add_signature(json, server_name, k->key_id, json_object_new_string(sig64));
     return SY_OK;
 }
 
@@ -637,13 +680,27 @@ sy_event_build(struct sy_arena *a, const struct sy_room_version *v,
                const struct sy_signing_key *k, struct sy_event **out, struct sy_error *err)
 {
     struct json_object *o = NULL;
+    struct sy_event *ev = sy_arena_alloc(a, sizeof(*ev));
     int rc;
 
+    /* What sy_event_parse would check and compute, each hash computed once. */
     if ((rc = build_json(a, v, f, &o, err)) != SY_OK ||
+        (rc = sy_event_content_hash(o, ev->content_hash, err)) != SY_OK ||
         (rc = sy_event_add_content_hash(o, err)) != SY_OK ||
-        (rc = sy_event_sign(a, v, o, server_name, k, err)) != SY_OK)
+        (rc = sign_new(v, o, server_name, k, ev->reference_hash, err)) != SY_OK ||
+        (rc = check_size(o, err)) != SY_OK)
         return rc;
-    return sy_event_parse(a, v, o, out, err);
+    ev->json = o;
+    ev->version = v;
+    if ((rc = parse_fields(a, o, ev, err)) != SY_OK ||
+        (rc = parse_version_fields(o, ev, err)) != SY_OK)
+        return rc;
+    ev->content_hash_ok = 1;
+    ev->event_id = hash_id(a, '$', ev->reference_hash);
+    if (v->room_id_is_create_hash && is_create(ev))
+        ev->room_id = hash_id(a, '!', ev->reference_hash);
+    *out = ev;
+    return SY_OK;
 }
 
 int

@@ -14,6 +14,7 @@
 struct sy_arena;
 struct sy_db;
 struct sy_db_extremities;
+struct sy_event_cache;
 struct sy_db_room;
 struct sy_error;
 struct sy_event;
@@ -48,6 +49,7 @@ struct sy_room_writer {
     struct sy_push_room *push; /* members and rules for plain events; NULL after a state change */
     int wrote;                 /* events written in this transaction */
     struct sy_live_list *live; /* where written events are listed */
+    struct sy_event_cache *events; /* the writer thread's parsed state events, or NULL */
 };
 
 /* Open a locked room from its row and forward extremities (state from the cache or the DB). */

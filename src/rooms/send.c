@@ -188,6 +188,8 @@ sy_room_writer_open(struct sy_room_writer *w, const struct sy_db_room *room,
         return sy_err_internal(err, "room %s has unsupported version %s", room->room_id,
                                room->version);
     w->state = sy_room_state_new(w->a, w->db, w->v);
+    if (w->events != NULL)
+        sy_room_state_use_cache(w->state, w->events);
     w->state_group = w->loaded_group = room->current_state_group;
     if (!sy_room_cache_state(room->room_id, w->state_group, w->state)) {
         /* The room is locked: what is read is the committed state of its group. */

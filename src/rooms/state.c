@@ -8,6 +8,7 @@
 #include "json/json.h"
 #include "rooms/cache.h"
 #include "rooms/event.h"
+#include "rooms/event_cache.h"
 #include "rooms/state.h"
 #include "util/arena.h"
 #include "util/err.h"
@@ -28,6 +29,7 @@ struct sy_room_state {
     struct sy_db *db;
     const struct sy_room_version *v;
     struct sy_map *entries; /* key -> struct entry */
+    struct sy_event_cache *cache; /* the owning thread's parsed events, or NULL */
 };
 
 static const char *
@@ -46,6 +48,12 @@ sy_room_state_new(struct sy_arena *a, struct sy_db *db, const struct sy_room_ver
     st->v = v;
     st->entries = sy_map_new(a, 32);
     return st;
+}
+
+void
+sy_room_state_use_cache(struct sy_room_state *st, struct sy_event_cache *cache)
+{
+    st->cache = cache;
 }
 
 void
@@ -116,16 +124,35 @@ sy_room_state_id(const struct sy_room_state *st, const char *type, const char *s
     return e ? e->event_id : NULL;
 }
 
+/* Parse a stored PDU into 'a'; NULL (logged) if it cannot be. */
+static const struct sy_event *
+parse_stored(struct sy_arena *a, const struct sy_room_version *v, const char *event_id,
+             const char *text)
+{
+    struct sy_error err = {0};
+    struct json_object *json;
+    struct sy_event *ev;
+
+    if (sy_json_parse(a, text, strlen(text), 128, &json, &err) != SY_OK ||
+        sy_event_parse_stored(a, v, json, event_id, &ev, &err) != SY_OK) {
+        sy_log(SY_LOG_ERROR, "could not load state event %s: %s %s", event_id, err.msg,
+               err.log_detail);
+        return NULL;
+    }
+    return ev;
+}
+
 const struct sy_event *
 sy_room_state_load_event(struct sy_room_state *st, const char *event_id)
 {
     struct sy_error err = {0};
     struct sy_db_event row;
-    struct json_object *json;
-    struct sy_event *ev;
-    const char *text = sy_room_cache_event(event_id, st->a);
+    const struct sy_event *ev;
+    const char *text;
 
-    if (text == NULL) {
+    if (st->cache != NULL && (ev = sy_event_cache_get(st->cache, event_id)) != NULL)
+        return ev;
+    if ((text = sy_room_cache_event(event_id, st->a)) == NULL) {
         if (sy_db_event_get(st->db, st->a, event_id, &row, &err) != SY_OK) {
             sy_log(SY_LOG_ERROR, "could not load event %s: %s", event_id, err.log_detail);
             return NULL;
@@ -133,12 +160,10 @@ sy_room_state_load_event(struct sy_room_state *st, const char *event_id)
         text = row.pdu_json;
         sy_room_cache_put_event(event_id, text);
     }
-    if (sy_json_parse(st->a, text, strlen(text), 128, &json, &err) != SY_OK ||
-        sy_event_parse_stored(st->a, st->v, json, event_id, &ev, &err) != SY_OK) {
-        sy_log(SY_LOG_ERROR, "could not load state event %s: %s %s", event_id, err.msg,
-               err.log_detail);
-        return NULL;
-    }
+    if (st->cache == NULL)
+        return parse_stored(st->a, st->v, event_id, text);
+    if ((ev = parse_stored(sy_event_cache_arena(st->cache), st->v, event_id, text)) != NULL)
+        sy_event_cache_put(st->cache, event_id, ev);
     return ev;
 }
 

@@ -24,6 +24,13 @@ struct sy_room_version;
 
 struct sy_room_state;
 
+struct sy_event_cache;
+/*
+ * Load state events through the calling thread's own cache of parsed
+ * events (rooms/event_cache.h) instead of parsing them into the map's arena.
+ */
+void sy_room_state_use_cache(struct sy_room_state *st, struct sy_event_cache *cache);
+
 struct sy_room_state *sy_room_state_new(struct sy_arena *a, struct sy_db *db,
                                         const struct sy_room_version *v);
 /* Fill from the current-state table / from a state group's full state. */

@@ -16,6 +16,7 @@
 #include "db/db.h"
 #include "node.h"
 #include "rooms/batch.h"
+#include "rooms/event_cache.h"
 #include "rooms/room.h"
 #include "rooms/room_writer.h"
 #include "util/arena.h"
@@ -24,6 +25,8 @@
 
 /* A bound on one transaction's size; the queue behind it waits for the next. */
 #define BATCH_MAX 256
+/* Parsed state events the writer keeps between batches (a few MiB at most). */
+#define WRITER_EVENT_CACHE 2048
 
 struct job_done {
     void (*fn)(void *);
@@ -38,6 +41,7 @@ static int running, stopping;
 static pthread_t thread;
 static struct sy_db *writer_db;
 static const struct sy_node *writer_node;
+static struct sy_event_cache *writer_events; /* the writer thread's own */
 
 /* Job completion callbacks live beside the job, not in it: batch.h stays free of them. */
 struct job_box {
@@ -103,14 +107,14 @@ write_jobs(struct sy_send_job **jobs, size_t n)
 {
     struct sy_error err = {0};
 
-    if (sy_room_batch_write(writer_db, writer_node, jobs, n, &err) == SY_OK)
+    if (sy_room_batch_write(writer_db, writer_node, writer_events, jobs, n, &err) == SY_OK)
         return;
     sy_log(SY_LOG_WARN, "a batch of %zu sends failed (%s); writing them one at a time", n,
            err.msg);
     for (size_t i = 0; i < n; i++) {
         struct sy_error one = {0};
 
-        if (sy_room_batch_write(writer_db, writer_node, &jobs[i], 1, &one) != SY_OK) {
+        if (sy_room_batch_write(writer_db, writer_node, writer_events, &jobs[i], 1, &one) != SY_OK) {
             jobs[i]->rc = one.code;
             jobs[i]->err = one;
             jobs[i]->event_id = NULL;
@@ -162,6 +166,7 @@ writer_main(void *arg)
 
     (void)arg;
     while ((n = take(jobs)) > 0) {
+        sy_event_cache_trim(writer_events); /* between batches: no state map points into it */
         write_jobs(jobs, n);
         complete(jobs, n);
     }
@@ -174,10 +179,13 @@ sy_room_writer_start(const struct sy_node *node, struct sy_error *err)
     if (sy_db_connect(node->dsn, 1, &writer_db, err) != SY_OK)
         return err->code;
     writer_node = node;
+    writer_events = sy_event_cache_new(WRITER_EVENT_CACHE);
     stopping = 0;
     if (pthread_create(&thread, NULL, writer_main, NULL) != 0) {
         sy_db_close(writer_db);
         writer_db = NULL;
+        sy_event_cache_free(writer_events);
+        writer_events = NULL;
         return sy_err_internal(err, "cannot start the writer thread");
     }
     running = 1;
@@ -196,6 +204,8 @@ sy_room_writer_stop(void)
     pthread_join(thread, NULL);
     sy_db_close(writer_db);
     writer_db = NULL;
+    sy_event_cache_free(writer_events);
+    writer_events = NULL;
     running = 0;
 }
 
@@ -237,7 +247,7 @@ sy_room_send_event(struct sy_db *db, struct sy_arena *a, const struct sy_node *n
         struct sy_send_job *j = &box->job;
 
         j->refs = 1;
-        if (sy_room_batch_write(db, node, &j, 1, err) != SY_OK)
+        if (sy_room_batch_write(db, node, NULL, &j, 1, err) != SY_OK)
             rc = err->code;
         else
             rc = job_result(j, a, event_id, err);

@@ -514,6 +514,16 @@ test_build(void)
     is_int(sy_json_parse(arena, text, len, 64, &back, &err), SY_OK, "text parses back");
     is_int(sy_event_parse(arena, V("10"), back, &again, &err), SY_OK, "and as an event");
     is_str(again->event_id, ev->event_id, "same event ID after a round trip");
+    ok(memcmp(again->content_hash, ev->content_hash, SY_SHA256_LEN) == 0,
+       "build gives the content hash parsing computes");
+    ok(memcmp(again->reference_hash, ev->reference_hash, SY_SHA256_LEN) == 0,
+       "build gives the reference hash parsing computes");
+    is_int(sy_event_parse_stored(arena, V("10"), back, ev->event_id, &again, &err), SY_OK,
+           "parsed as a stored event");
+    is_str(again->event_id, ev->event_id, "stored: the ID it was stored under");
+    is_str(again->redacts, "$victim", "stored: its fields");
+    is_int(sy_event_parse_stored(arena, V("10"), J("{\"type\":7}"), "$x", &again, &err), SY_EINVAL,
+           "stored: a mistyped field is still refused");
 
     is_int(sy_event_build(arena, V("11"), &f, SPEC_SERVER, &spec_key, &ev, &err), SY_OK,
            "v11: build a redaction");
@@ -553,6 +563,9 @@ test_v12_room_id(void)
        "v12: room ID is the create event's reference hash");
     is_str(sy_event_room_id_from_create_id(arena, create->event_id), create->room_id,
            "sy_event_room_id_from_create_id");
+    is_int(sy_event_parse_stored(arena, V("12"), create->json, create->event_id, &ev, &err), SY_OK,
+           "v12: the create event parsed as stored");
+    is_str(ev->room_id, create->room_id, "v12: a stored create's room ID comes from its ID");
     is_str(create->room_id, id_of_text('!', canon(J(sy_arena_printf(
                                                arena,
                                                "{\"auth_events\":[],\"content\":{\"room_version\":"
