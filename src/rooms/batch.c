@@ -9,7 +9,14 @@
  * statement per table at the end, sent with the COMMIT in one round
  * trip (db/db.h write pipeline); any other event first writes what is
  * pending and then goes the ordinary persist path, so it reads what the
- * events before it wrote.  A job that fails its own checks (auth rules,
+ * events before it wrote.
+ *
+ * Stream positions are taken as late as they can be: the stream head's
+ * row stays locked until COMMIT, and another writer's batch (rooms/writer.c
+ * runs two) waits for it.  Plain messages are built, signed and authorised
+ * first and given their positions when the first position is needed: by
+ * an event of another kind, or at the end.  So one writer builds its batch
+ * while the other's commits.  A job that fails its own checks (auth rules,
  * relation or redaction rules) gets its error and writes nothing; the
  * others go on.  A database error fails the batch as a whole.
  */
@@ -49,6 +56,9 @@ struct batch {
     struct sy_db_extremities *ext;
     const char **found;             /* per job: the event its transaction ID already made */
     const struct sy_event **written; /* per job: the event it wrote */
+    struct sy_room_writer **writer_of; /* per job: its room's writer */
+    int positioned;                 /* stream positions taken */
+    size_t *deferred, n_deferred;   /* plain jobs built before that, waiting for positions */
     int64_t next_pos, last_pos;
     struct sy_persist_batch pending;
     struct sy_live_list live; /* what was written, in stream order */
@@ -108,11 +118,12 @@ load(struct batch *b, struct sy_error *err)
     }
     b->found = sy_arena_alloc(b->a, sizeof(char *) * b->n);
     b->written = sy_arena_alloc(b->a, sizeof(*b->written) * b->n);
-    memset(b->written, 0, sizeof(*b->written) * b->n);
+    b->writer_of = sy_arena_alloc(b->a, sizeof(*b->writer_of) * b->n);
+    b->deferred = sy_arena_alloc(b->a, sizeof(*b->deferred) * b->n);
     return sy_db_events_by_txn_many(b->db, b->a, txns, b->n, b->found, err);
 }
 
-/* Positions for every job up front: the stream head stays locked until commit. */
+/* Positions for every job: the stream head stays locked until commit. */
 static int
 take_positions(struct batch *b, struct sy_error *err)
 {
@@ -123,6 +134,7 @@ take_positions(struct batch *b, struct sy_error *err)
         return err->code;
     b->next_pos = last - (int64_t)b->n + 1;
     b->last_pos = last;
+    b->positioned = 1;
     return SY_OK;
 }
 
@@ -200,28 +212,58 @@ is_plain(const struct sy_room_send *s)
            (s->content == NULL || sy_json_get(s->content, "m.relates_to") == NULL);
 }
 
+/* A built plain job's rows, at the next position, into the pending batch. */
+static int
+add_plain(struct batch *b, size_t i, struct sy_error *fatal)
+{
+    struct sy_room_writer *w = b->writer_of[i];
+    const struct sy_event *ev = b->written[i];
+    struct sy_persist p;
+
+    if (w->push == NULL &&
+        sy_push_room_load(b->db, b->a, ev, w->state, w->state_group, &w->push, fatal) != SY_OK)
+        return fatal->code;
+    sy_room_writer_persist_init(w, &b->jobs[i]->s, ev, b->next_pos++, &p);
+    /* Later events of the room already follow this one: its failure fails the batch. */
+    if (sy_persist_batch_add(&b->pending, b->a, &p, w->push, fatal) != SY_OK)
+        return fatal->code;
+    sy_live_list_add(b->a, &b->live, &p.live);
+    return SY_OK;
+}
+
+/* Take the positions if not yet taken, and give them to the plain jobs built before. */
+static int
+ensure_positions(struct batch *b, struct sy_error *fatal)
+{
+    if (b->positioned)
+        return SY_OK;
+    if (take_positions(b, fatal) != SY_OK)
+        return fatal->code;
+    for (size_t k = 0; k < b->n_deferred; k++)
+        if (add_plain(b, b->deferred[k], fatal) != SY_OK)
+            return fatal->code;
+    b->n_deferred = 0;
+    return SY_OK;
+}
+
 static int
 write_plain(struct batch *b, struct sy_room_writer *w, size_t i, struct sy_error *fatal)
 {
     struct sy_send_job *j = b->jobs[i];
-    const struct sy_room_send *s = &j->s;
-    struct sy_persist p;
     struct sy_error e = {0};
     struct sy_event *ev;
 
-    if (sy_room_writer_prepare(w, s, sy_now_ms(), &ev, &e) != SY_OK)
-        return job_error(j, &e, fatal);
-    if (w->push == NULL &&
-        sy_push_room_load(b->db, b->a, ev, w->state, w->state_group, &w->push, fatal) != SY_OK)
-        return fatal->code;
-    sy_room_writer_persist_init(w, s, ev, b->next_pos++, &p);
-    if (sy_persist_batch_add(&b->pending, b->a, &p, w->push, &e) != SY_OK)
+    if (sy_room_writer_prepare(w, &j->s, sy_now_ms(), &ev, &e) != SY_OK)
         return job_error(j, &e, fatal);
     sy_room_writer_advance(w, ev);
-    sy_live_list_add(b->a, &b->live, &p.live);
     b->written[i] = ev;
+    b->writer_of[i] = w;
     job_answer(j, ev->event_id);
-    return SY_OK;
+    if (!b->positioned) {
+        b->deferred[b->n_deferred++] = i;
+        return SY_OK;
+    }
+    return add_plain(b, i, fatal);
 }
 
 /* State, redactions, relations: write what is pending, check, then the ordinary path. */
@@ -233,7 +275,8 @@ write_other(struct batch *b, struct sy_room_writer *w, size_t i, struct sy_error
     struct sy_error e = {0};
     struct sy_event *ev;
 
-    if (sy_persist_batch_flush(b->db, b->a, &b->pending, fatal) != SY_OK)
+    if (ensure_positions(b, fatal) != SY_OK ||
+        sy_persist_batch_flush(b->db, b->a, &b->pending, fatal) != SY_OK)
         return fatal->code;
     if (s->state_key == NULL && s->content != NULL &&
         sy_relations_check_send(b->db, b->a, w->room_id, s->content, &e) != SY_OK)
@@ -327,10 +370,14 @@ sy_room_batch_write(struct sy_db *db, const struct sy_node *node, struct sy_even
         sy_arena_free(b.a);
         return err->code;
     }
-    if (load(&b, err) != SY_OK || take_positions(&b, err) != SY_OK)
+    b.next_pos = 1; /* none taken yet: next > last */
+    if (load(&b, err) != SY_OK)
         rc = err->code;
     for (size_t i = 0; rc == SY_OK && i < n; i++)
         rc = run_job(&b, i, err);
+    /* Before the pipeline, which cannot read; a batch that wrote nothing takes no positions. */
+    if (rc == SY_OK && b.n_deferred > 0 && ensure_positions(&b, err) != SY_OK)
+        rc = err->code;
     /* The rows, the extremities and COMMIT go in one round trip. */
     if (rc == SY_OK && (sy_db_pipeline_start(db, err) != SY_OK || finish(&b, err) != SY_OK ||
                         sy_db_pipeline_commit(db, err) != SY_OK))

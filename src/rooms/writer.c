@@ -1,7 +1,11 @@
 /*
- * rooms/writer.c -- the group-commit writer: one thread with its own
+ * rooms/writer.c -- the group-commit writer: a thread with its own
  * database connection takes every queued send and writes them as one
  * batch (rooms/batch.c), so sends that arrive together share one commit.
+ * Two such threads take turns: while one batch waits for its commit, the
+ * next is built, signed and authorised.  Batches touching the same room
+ * are ordered by the room's row lock, and their stream positions by the
+ * stream head's (rooms/batch.c takes both, rooms first).
  *
  * A job is shared by the writer and its submitter and freed by whichever
  * lets go last (refs, under 'lock').  Its inputs are deep copies: the
@@ -38,10 +42,17 @@ static pthread_cond_t queued_cv = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
 static struct sy_send_job *head, **tail = &head;
 static int running, stopping;
-static pthread_t thread;
-static struct sy_db *writer_db;
 static const struct sy_node *writer_node;
-static struct sy_event_cache *writer_events; /* the writer thread's own */
+
+/* Two: one builds while the other commits; more would only wait on the stream head. */
+#define WRITERS 2
+
+struct writer {
+    pthread_t thread;
+    struct sy_db *db;             /* its own connection */
+    struct sy_event_cache *events; /* its own parsed state events */
+};
+static struct writer writers[WRITERS];
 
 /* Job completion callbacks live beside the job, not in it: batch.h stays free of them. */
 struct job_box {
@@ -103,18 +114,18 @@ job_release(struct sy_send_job *j)
 }
 
 static void
-write_jobs(struct sy_send_job **jobs, size_t n)
+write_jobs(struct writer *wr, struct sy_send_job **jobs, size_t n)
 {
     struct sy_error err = {0};
 
-    if (sy_room_batch_write(writer_db, writer_node, writer_events, jobs, n, &err) == SY_OK)
+    if (sy_room_batch_write(wr->db, writer_node, wr->events, jobs, n, &err) == SY_OK)
         return;
     sy_log(SY_LOG_WARN, "a batch of %zu sends failed (%s); writing them one at a time", n,
            err.msg);
     for (size_t i = 0; i < n; i++) {
         struct sy_error one = {0};
 
-        if (sy_room_batch_write(writer_db, writer_node, writer_events, &jobs[i], 1, &one) != SY_OK) {
+        if (sy_room_batch_write(wr->db, writer_node, wr->events, &jobs[i], 1, &one) != SY_OK) {
             jobs[i]->rc = one.code;
             jobs[i]->err = one;
             jobs[i]->event_id = NULL;
@@ -161,32 +172,58 @@ take(struct sy_send_job **jobs)
 static void *
 writer_main(void *arg)
 {
-    static struct sy_send_job *jobs[BATCH_MAX];
+    struct writer *wr = arg;
+    struct sy_send_job *jobs[BATCH_MAX];
     size_t n;
 
-    (void)arg;
     while ((n = take(jobs)) > 0) {
-        sy_event_cache_trim(writer_events); /* between batches: no state map points into it */
-        write_jobs(jobs, n);
+        sy_event_cache_trim(wr->events); /* between batches: no state map points into it */
+        write_jobs(wr, jobs, n);
         complete(jobs, n);
     }
     return NULL;
 }
 
+static void
+writer_close(struct writer *wr)
+{
+    sy_db_close(wr->db);
+    sy_event_cache_free(wr->events);
+    memset(wr, 0, sizeof(*wr));
+}
+
+/* Stop and join the first n writers. */
+static void
+writers_stop(size_t n)
+{
+    pthread_mutex_lock(&lock);
+    stopping = 1;
+    pthread_cond_broadcast(&queued_cv);
+    pthread_mutex_unlock(&lock);
+    for (size_t i = 0; i < n; i++) {
+        pthread_join(writers[i].thread, NULL);
+        writer_close(&writers[i]);
+    }
+}
+
 int
 sy_room_writer_start(const struct sy_node *node, struct sy_error *err)
 {
-    if (sy_db_connect(node->dsn, 1, &writer_db, err) != SY_OK)
-        return err->code;
     writer_node = node;
-    writer_events = sy_event_cache_new(WRITER_EVENT_CACHE);
     stopping = 0;
-    if (pthread_create(&thread, NULL, writer_main, NULL) != 0) {
-        sy_db_close(writer_db);
-        writer_db = NULL;
-        sy_event_cache_free(writer_events);
-        writer_events = NULL;
-        return sy_err_internal(err, "cannot start the writer thread");
+    for (size_t i = 0; i < WRITERS; i++) {
+        struct writer *wr = &writers[i];
+
+        if (sy_db_connect(node->dsn, 1, &wr->db, err) != SY_OK) {
+            writers_stop(i);
+            return err->code;
+        }
+        wr->events = sy_event_cache_new(WRITER_EVENT_CACHE);
+        if (pthread_create(&wr->thread, NULL, writer_main, wr) != 0) {
+            writer_close(wr);
+            writers_stop(i);
+            return sy_err_internal(err, "cannot start the writer threads");
+        }
     }
     running = 1;
     return SY_OK;
@@ -197,15 +234,7 @@ sy_room_writer_stop(void)
 {
     if (!running)
         return;
-    pthread_mutex_lock(&lock);
-    stopping = 1;
-    pthread_cond_signal(&queued_cv);
-    pthread_mutex_unlock(&lock);
-    pthread_join(thread, NULL);
-    sy_db_close(writer_db);
-    writer_db = NULL;
-    sy_event_cache_free(writer_events);
-    writer_events = NULL;
+    writers_stop(WRITERS);
     running = 0;
 }
 
