@@ -343,10 +343,16 @@ sy_db_array_text(struct sy_db_array *x, const char *s)
         return;
     }
     sy_buf_putc(&x->b, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            sy_buf_putc(&x->b, '\\');
-        sy_buf_putc(&x->b, *p);
+    /* Runs without a quote or backslash go in whole: most strings are one run. */
+    for (;;) {
+        size_t run = strcspn(s, "\"\\");
+
+        sy_buf_append(&x->b, s, run);
+        s += run;
+        if (*s == '\0')
+            break;
+        sy_buf_putc(&x->b, '\\');
+        sy_buf_putc(&x->b, *s++);
     }
     sy_buf_putc(&x->b, '"');
 }

@@ -118,6 +118,38 @@ any_state(const unsigned char *set, size_t n)
     return 0;
 }
 
+/*
+ * 0 when the value cannot match an ASCII pattern: some wildcard-free piece
+ * of it is nowhere in the value, ignoring ASCII case.  An ASCII pattern
+ * character only ever matches the same ASCII byte, folded (fold() maps
+ * nothing else into ASCII), so the test is exact as a rejection; 1 means
+ * "maybe" and the NFA decides.  Most values match none of a recipient's
+ * patterns (their name, their keywords), and this is their common way out.
+ */
+static int
+may_match(const char *pattern, const char *value, int literal)
+{
+    char piece[128];
+    size_t n = 0;
+
+    for (const char *p = pattern;; p++) {
+        if ((unsigned char)*p >= 0x80)
+            return 1;
+        if (*p == '\0' || (!literal && (*p == '*' || *p == '?'))) {
+            piece[n] = '\0';
+            if (n > 0 && strcasestr(value, piece) == NULL)
+                return 0;
+            n = 0;
+            if (*p == '\0')
+                return 1;
+        } else if (n + 1 < sizeof(piece)) {
+            piece[n++] = *p;
+        } else {
+            return 1;
+        }
+    }
+}
+
 int
 sy_push_glob(const char *pattern, const char *value, int word, int literal)
 {
@@ -128,6 +160,8 @@ sy_push_glob(const char *pattern, const char *value, int word, int literal)
     size_t cap = strlen(pattern) + 1;
     int matched = 0;
 
+    if (!may_match(pattern, value, literal))
+        return 0;
     g.cp = sy_malloc(sizeof(long) * cap);
     g.literal = literal;
     while ((c = next_cp(&p)) > 0)

@@ -95,6 +95,13 @@ test_glob(void)
     ok(sy_push_glob("\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd", "\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd", 0, 0),
        "fold: Cyrillic letters ignore case");
     ok(!sy_push_glob("a", "\xff", 0, 0), "invalid UTF-8 never matches");
+    /* The ASCII pre-check rejects only what the full match would. */
+    ok(sy_push_glob("CARL", "\xc3\xa9t\xc3\xa9 with carl!", 1, 0),
+       "ascii pattern in a value with other letters, other case");
+    ok(!sy_push_glob("carl", "\xc3\xa9t\xc3\xa9 with car!", 1, 0), "ascii pattern absent");
+    ok(sy_push_glob("b?b", "hi BOB", 1, 0), "? between pieces found in other case");
+    ok(!sy_push_glob("b?b*zz", "hi BOB", 1, 0), "a piece after * that is absent");
+    ok(sy_push_glob("al?ce", "AL\xc3\x8f" "CE", 0, 0), "? matches a non-ASCII letter between pieces");
 }
 
 static void
