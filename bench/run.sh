@@ -164,10 +164,18 @@ stop_syncrod() {
 start_syncrod
 ulimit -n "$(ulimit -Hn)"
 
+# Every measurement starts right after a CHECKPOINT.  A checkpoint that the
+# previous scenario's WAL set off would otherwise land in the middle of
+# whichever measurement came next, and its writes slow the commits of that
+# one (on this VM disk a delivery p99 of 5 ms became 85-300 ms).  pgbench
+# gets the same treatment.
+settle() { psql_q -c CHECKPOINT; }
+
 # record RUN COMMAND...: loadgen's RESULT lines, tagged with the run number.
 record() {
     local run=$1
     shift
+    settle
     "${LG[@]}" "$@" | sed "s/^RESULT /RESULT $run /" >>"$RESULTS"
 }
 
@@ -188,6 +196,7 @@ EOF
 pgbench_tps() {
     local run=$1 c=$2 j=2 tps
     [ "$c" -lt 2 ] && j=1
+    settle
     tps=$("$PGBIN/pgbench" -n -h "$WORK" -U syncro -c "$c" -j "$j" -T "$SECS" -M prepared \
         -f "$WORK/insert.sql" syncro 2>>"$WORK/pgbench.log" |
         sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
