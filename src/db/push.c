@@ -51,14 +51,30 @@ const struct sy_stmt sy_db_push_stmts[] = {
      "u.user_id IS NOT NULL AND NOT u.deactivated "
      "FROM events e LEFT JOIN users u ON u.user_id = e.state_key "
      "WHERE e.event_id = ANY($1::text[]) AND e.type = 'm.room.member' AND e.membership = 'join'"},
+    /* The rows, and what they add to the counts (new rows are after every read position). */
     {"push_actions_insert",
-     "INSERT INTO push_actions (user_id, room_id, event_id, stream_ordering, actions, notify, "
-     "highlight, ts) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], "
-     "$5::text[], $6::boolean[], $7::boolean[], $8::bigint[]) ON CONFLICT DO NOTHING"},
+     "WITH ins AS (INSERT INTO push_actions (user_id, room_id, event_id, stream_ordering, "
+     "actions, notify, highlight, ts) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
+     "$4::bigint[], $5::text[], $6::boolean[], $7::boolean[], $8::bigint[]) "
+     "ON CONFLICT DO NOTHING RETURNING user_id, room_id, notify, highlight) "
+     "INSERT INTO push_counts (user_id, room_id, notify, highlight) "
+     "SELECT user_id, room_id, count(*) FILTER (WHERE notify), count(*) FILTER (WHERE highlight) "
+     "FROM ins GROUP BY user_id, room_id "
+     "ON CONFLICT (user_id, room_id) DO UPDATE SET notify = push_counts.notify + EXCLUDED.notify, "
+     "highlight = push_counts.highlight + EXCLUDED.highlight"},
     {"push_mark_read",
      "INSERT INTO push_read (user_id, room_id, stream_ordering) VALUES ($1, $2, $3) "
      "ON CONFLICT (user_id, room_id) DO UPDATE SET stream_ordering = "
      "greatest(push_read.stream_ordering, EXCLUDED.stream_ordering)"},
+    {"push_counts_lock",
+     "INSERT INTO push_counts (user_id, room_id) VALUES ($1, $2) "
+     "ON CONFLICT (user_id, room_id) DO UPDATE SET notify = push_counts.notify"},
+    /* A statement of its own, after the lock: its snapshot sees every row added before. */
+    {"push_counts_recount",
+     "UPDATE push_counts c SET (notify, highlight) = (SELECT count(*) FILTER (WHERE a.notify), "
+     "count(*) FILTER (WHERE a.highlight) FROM push_actions a WHERE a.user_id = $1 "
+     "AND a.room_id = $2 AND a.stream_ordering > (SELECT r.stream_ordering FROM push_read r "
+     "WHERE r.user_id = $1 AND r.room_id = $2)) WHERE c.user_id = $1 AND c.room_id = $2"},
     {"push_notifications",
      "SELECT a.room_id, a.stream_ordering, a.actions, e.client_json, "
      "a.stream_ordering <= coalesce(r.stream_ordering, 0), a.ts "
@@ -328,7 +344,16 @@ sy_db_push_mark_read(struct sy_db *db, const char *user_id, const char *room_id,
     const char *p[3] = {user_id, room_id, s};
 
     snprintf(s, sizeof(s), "%lld", (long long)stream);
-    return sy_db_run(db, "push_mark_read", 3, p, NULL, err);
+    /*
+     * Lock the counts' row first: a writer adding to it waits for this
+     * transaction, and the recount (a later statement) sees every row a
+     * writer committed before it.  Rows of a writer still waiting are not
+     * counted; it adds them once this commits.
+     */
+    if (sy_db_run(db, "push_mark_read", 3, p, NULL, err) != SY_OK ||
+        sy_db_run(db, "push_counts_lock", 2, p, NULL, err) != SY_OK)
+        return err->code;
+    return sy_db_run(db, "push_counts_recount", 2, p, NULL, err);
 }
 
 /* The counts /sync reads for all its rooms at once, for one room: one statement for both. */

@@ -97,11 +97,14 @@ struct sy_db_push_action {
     int highlight;
     int64_t ts;
 };
-/* Store the outcomes v[0..n) (any events, any rooms) in one statement. */
+/* Store the outcomes v[0..n) (any events, any rooms) and add them to the unread counts, in one statement. */
 int sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const struct sy_db_push_action *v,
                               size_t n, struct sy_error *err);
 
-/* Move user's read position in a room forward to 'stream' (never back). */
+/*
+ * Move user's read position in a room forward to 'stream' (never back) and
+ * recount its unread counts; inside the caller's transaction.
+ */
 int sy_db_push_mark_read(struct sy_db *db, const char *user_id, const char *room_id, int64_t stream,
                          struct sy_error *err);
 /* Notifying and highlighting events after the read position. */

@@ -72,12 +72,9 @@ const struct sy_stmt sy_db_sync_batch_stmts[] = {
      "AND type = 'm.room.member' AND membership IN ('join', 'invite') AND state_key <> $2 "
      "ORDER BY state_key LIMIT 5) h ORDER BY q.i, h.state_key"},
     {"sync_batch_push_unread",
-     "SELECT q.i, c.n, c.h FROM unnest($2::text[]) WITH ORDINALITY AS q(room_id, i) "
-     "CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE a.notify) AS n, "
-     "count(*) FILTER (WHERE a.highlight) AS h FROM push_actions a "
-     "WHERE a.user_id = $1 AND a.room_id = q.room_id AND a.stream_ordering > "
-     "coalesce((SELECT r.stream_ordering FROM push_read r "
-     "WHERE r.user_id = $1 AND r.room_id = q.room_id), 0)) c ORDER BY q.i"},
+     "SELECT q.i, coalesce(c.notify, 0), coalesce(c.highlight, 0) "
+     "FROM unnest($2::text[]) WITH ORDINALITY AS q(room_id, i) "
+     "LEFT JOIN push_counts c ON c.user_id = $1 AND c.room_id = q.room_id ORDER BY q.i"},
     {"sync_batch_receipts",
      "SELECT q.i, x.room_id, x.receipt_type, x.user_id, x.thread_id, x.event_id, x.ts, "
      "x.stream_pos FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS q(room_id, lo, i) "

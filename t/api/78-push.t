@@ -18,7 +18,8 @@ sub st { my @r = @_; return $r[0] }
 
 sub sql { SyncroTest::Util::sql($node, @_) }
 
-# What sy_push_unread answers (same query as db/sync_batch.c sync_batch_push_unread).
+# The unread counts /sync answers (push_counts), checked against a count of the rows after
+# the read position, which is what they must always equal.
 sub unread {
     my ($u, $room) = @_;
     my $q = 'SELECT count(*) FILTER (WHERE a.notify) || \',\' || count(*) FILTER (WHERE a.highlight) '
@@ -26,7 +27,11 @@ sub unread {
         . ' AND a.room_id = ' . sqlq($room)
         . ' AND a.stream_ordering > coalesce((SELECT r.stream_ordering FROM push_read r WHERE '
         . 'r.user_id = a.user_id AND r.room_id = a.room_id), 0)';
-    return sql($q);
+    my $rows = sql($q);
+    my $kept = sql('SELECT coalesce((SELECT notify || \',\' || highlight FROM push_counts WHERE '
+        . 'user_id = ' . sqlq($u->{user_id}) . ' AND room_id = ' . sqlq($room) . "), '0,0')");
+    is($kept, $rows, "kept counts $kept match the rows");
+    return $kept;
 }
 
 my $txn = 0;
@@ -364,10 +369,12 @@ send_msg($carol, $grp, 'hello Alice Wonder');
 is(unread($alice, $grp), '4,2', 'notifications are back');
 
 # Read positions (what a read receipt moves with sy_push_mark_read).
-my $hello_stream = sql('SELECT stream_ordering FROM events WHERE event_id = ' . sqlq($hello));
-sql('INSERT INTO push_read (user_id, room_id, stream_ordering) VALUES ('
-    . sqlq($alice->{user_id}) . ', ' . sqlq($dm) . ", $hello_stream)");
+is(st($node->post("$C/rooms/" . enc($dm) . '/receipt/m.read/' . enc($hello), {},
+    token => $alice->{access_token})), 200, 'alice reads up to the first message');
 is(unread($alice, $dm), '4,3', 'reading up to the first message leaves 4 unread');
+($st, $b) = $node->get("$C/sync?set_presence=offline", token => $alice->{access_token});
+is_deeply($b->{rooms}{join}{$dm}{unread_notifications}, { notification_count => 4,
+    highlight_count => 3 }, '/sync says so too');
 $n = notifs($alice);
 my %read = map { $_->{event}{event_id} => $_->{read} } @{ $n->{notifications} };
 ok($read{$hello}, '/notifications: the read message is read');
