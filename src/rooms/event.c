@@ -581,6 +581,26 @@ sy_event_parse(struct sy_arena *a, const struct sy_room_version *v, struct json_
     return SY_OK;
 }
 
+/* The fields of pdu into ev, whose ID is known: a stored event, or one just built. */
+static int
+read_known(struct sy_arena *a, const struct sy_room_version *v, struct json_object *pdu,
+           const char *event_id, struct sy_event *ev, struct sy_error *err)
+{
+    int rc;
+
+    ev->json = pdu;
+    ev->version = v;
+    if ((rc = parse_fields(a, pdu, ev, err)) != SY_OK ||
+        (rc = parse_version_fields(pdu, ev, err)) != SY_OK)
+        return rc;
+    ev->content_hash_ok = 1;
+    ev->event_id = event_id;
+    /* A v12 room ID is the create event's reference hash, as its event ID is. */
+    if (v->room_id_is_create_hash && is_create(ev))
+        ev->room_id = sy_arena_printf(a, "!%s", event_id + 1);
+    return SY_OK;
+}
+
 int
 sy_event_parse_stored(struct sy_arena *a, const struct sy_room_version *v, struct json_object *pdu,
                       const char *event_id, struct sy_event **out, struct sy_error *err)
@@ -591,15 +611,8 @@ sy_event_parse_stored(struct sy_arena *a, const struct sy_room_version *v, struc
     if (!json_object_is_type(pdu, json_type_object) || event_id[0] != '$')
         return sy_err_invalid(err, "M_BAD_JSON", "a stored event must be a JSON object");
     ev = sy_arena_alloc(a, sizeof(*ev));
-    ev->json = pdu;
-    ev->version = v;
-    if ((rc = parse_fields(a, pdu, ev, err)) != SY_OK ||
-        (rc = parse_version_fields(pdu, ev, err)) != SY_OK)
+    if ((rc = read_known(a, v, pdu, sy_arena_strdup(a, event_id), ev, err)) != SY_OK)
         return rc;
-    ev->content_hash_ok = 1;
-    ev->event_id = sy_arena_strdup(a, event_id);
-    if (v->room_id_is_create_hash && is_create(ev))
-        ev->room_id = sy_arena_printf(a, "!%s", event_id + 1);
     *out = ev;
     return SY_OK;
 }
@@ -688,17 +701,9 @@ sy_event_build(struct sy_arena *a, const struct sy_room_version *v,
         (rc = sy_event_content_hash(o, ev->content_hash, err)) != SY_OK ||
         (rc = sy_event_add_content_hash(o, err)) != SY_OK ||
         (rc = sign_new(v, o, server_name, k, ev->reference_hash, err)) != SY_OK ||
-        (rc = check_size(o, err)) != SY_OK)
+        (rc = check_size(o, err)) != SY_OK ||
+        (rc = read_known(a, v, o, hash_id(a, '$', ev->reference_hash), ev, err)) != SY_OK)
         return rc;
-    ev->json = o;
-    ev->version = v;
-    if ((rc = parse_fields(a, o, ev, err)) != SY_OK ||
-        (rc = parse_version_fields(o, ev, err)) != SY_OK)
-        return rc;
-    ev->content_hash_ok = 1;
-    ev->event_id = hash_id(a, '$', ev->reference_hash);
-    if (v->room_id_is_create_hash && is_create(ev))
-        ev->room_id = hash_id(a, '!', ev->reference_hash);
     *out = ev;
     return SY_OK;
 }
