@@ -3,8 +3,9 @@
 # group-commit writer in one transaction (rooms/writer.c, rooms/batch.c).
 # Whatever shares a batch: every 200 is stored, each room's graph stays one
 # chain in stream order, transaction IDs stay idempotent, a forbidden send
-# fails alone, push counts count every event, and state sent between
-# messages applies to the messages after it.
+# fails alone, push counts count every event (also with read receipts
+# racing the sends), and state sent between messages applies to the
+# messages after it.
 use strict;
 use warnings;
 use POSIX ();
@@ -208,6 +209,40 @@ is(sql("SELECT count(*) FROM events WHERE txn_id LIKE 'batch-err-%'"), 5, '... t
 sql('DROP TRIGGER refuse_poison ON events');
 my ($st2) = send_msg($owner, $room, 'after-err');
 is($st2, 200, 'the writer goes on after a failed batch');
+
+# Read receipts racing sends: the kept unread counts (push_counts) must still equal a
+# count of the rows after each member's read position (db/push.c locks, then recounts).
+@res = in_parallel(8, sub {
+    my ($i) = @_;
+    my $u = $users[$i];
+    my $ok = 0;
+    for my $k (1 .. 12) {
+        my ($s, $r) = send_msg($u, $room, "race-$i-$k");
+        $ok++ if $s == 200;
+        # Every other member reads up to what it just sent, while the others keep sending.
+        if ($i % 2 == 0 && $s == 200) {
+            my ($rs) = $node->post("$C/rooms/" . enc($room) . '/receipt/m.read/'
+                . enc($r->{event_id}), {}, token => $u->{access_token});
+            $ok++ if $rs == 200;
+        }
+    }
+    return $ok;
+});
+is(eval { my $t = 0; $t += $_->[0] for @res; $t }, 8 * 12 + 4 * 12, 'racing sends and receipts: all 200');
+is(sql(<<'SQL'), 0, 'kept unread counts equal the rows after each read position');
+SELECT count(*) FROM push_counts c
+FULL JOIN (SELECT a.user_id, a.room_id, count(*) FILTER (WHERE a.notify) AS n,
+                  count(*) FILTER (WHERE a.highlight) AS h
+           FROM push_actions a
+           LEFT JOIN push_read r ON r.user_id = a.user_id AND r.room_id = a.room_id
+           WHERE a.stream_ordering > coalesce(r.stream_ordering, 0)
+           GROUP BY a.user_id, a.room_id) x ON x.user_id = c.user_id AND x.room_id = c.room_id
+WHERE coalesce(c.notify, 0) <> coalesce(x.n, 0) OR coalesce(c.highlight, 0) <> coalesce(x.h, 0)
+SQL
+my (undef, $s0) = sync($node, $users[0]);
+is($s0->{rooms}{join}{$room}{unread_notifications}{notification_count},
+    sql('SELECT notify FROM push_counts WHERE user_id = ' . sqlq($users[0]{user_id})
+        . ' AND room_id = ' . sqlq($room)), '/sync answers the kept count');
 
 is($node->stop, 0, 'clean exit');
 done_testing;
