@@ -53,9 +53,9 @@ const struct sy_stmt sy_db_push_stmts[] = {
      "WHERE e.event_id = ANY($1::text[]) AND e.type = 'm.room.member' AND e.membership = 'join'"},
     /* The rows, and what they add to the counts (new rows are after every read position). */
     {"push_actions_insert",
-     "WITH ins AS (INSERT INTO push_actions (user_id, room_id, event_id, stream_ordering, "
-     "actions, notify, highlight, ts) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
-     "$4::bigint[], $5::text[], $6::boolean[], $7::boolean[], $8::bigint[]) "
+     "WITH ins AS (INSERT INTO push_actions (user_id, room_id, stream_ordering, actions, "
+     "notify, highlight, ts) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], "
+     "$4::text[], $5::boolean[], $6::boolean[], $7::bigint[]) "
      "ON CONFLICT DO NOTHING RETURNING user_id, room_id, notify, highlight) "
      "INSERT INTO push_counts (user_id, room_id, notify, highlight) "
      "SELECT user_id, room_id, count(*) FILTER (WHERE notify), count(*) FILTER (WHERE highlight) "
@@ -78,7 +78,7 @@ const struct sy_stmt sy_db_push_stmts[] = {
     {"push_notifications",
      "SELECT a.room_id, a.stream_ordering, a.actions, e.client_json, "
      "a.stream_ordering <= coalesce(r.stream_ordering, 0), a.ts "
-     "FROM push_actions a JOIN events e ON e.event_id = a.event_id "
+     "FROM push_actions a JOIN events e ON e.stream_ordering = a.stream_ordering "
      "LEFT JOIN push_read r ON r.user_id = a.user_id AND r.room_id = a.room_id "
      "WHERE a.user_id = $1 AND a.notify AND ($2::bigint = 0 OR a.stream_ordering < $2) "
      "AND (NOT $3::boolean OR a.highlight) ORDER BY a.stream_ordering DESC LIMIT $4"},
@@ -314,26 +314,25 @@ int
 sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const struct sy_db_push_action *v,
                           size_t n, struct sy_error *err)
 {
-    struct sy_db_array col[8];
-    const char *p[8];
+    struct sy_db_array col[7];
+    const char *p[7];
 
     if (n == 0)
         return SY_OK;
-    for (int c = 0; c < 8; c++)
+    for (int c = 0; c < 7; c++)
         sy_db_array_init(&col[c]);
     for (size_t i = 0; i < n; i++) {
         sy_db_array_text(&col[0], v[i].user_id);
         sy_db_array_text(&col[1], v[i].room_id);
-        sy_db_array_text(&col[2], v[i].event_id);
-        sy_db_array_int(&col[3], v[i].stream);
-        sy_db_array_text(&col[4], v[i].actions);
-        sy_db_array_bool(&col[5], v[i].notify);
-        sy_db_array_bool(&col[6], v[i].highlight);
-        sy_db_array_int(&col[7], v[i].ts);
+        sy_db_array_int(&col[2], v[i].stream);
+        sy_db_array_text(&col[3], v[i].actions);
+        sy_db_array_bool(&col[4], v[i].notify);
+        sy_db_array_bool(&col[5], v[i].highlight);
+        sy_db_array_int(&col[6], v[i].ts);
     }
-    for (int c = 0; c < 8; c++)
+    for (int c = 0; c < 7; c++)
         p[c] = sy_db_array_finish(&col[c], a);
-    return sy_db_run(db, "push_actions_insert", 8, p, NULL, err);
+    return sy_db_run(db, "push_actions_insert", 7, p, NULL, err);
 }
 
 int

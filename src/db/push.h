@@ -90,8 +90,7 @@ int sy_db_push_joined_members(struct sy_db *db, struct sy_arena *a, const char *
 struct sy_db_push_action {
     const char *user_id;
     const char *room_id;
-    const char *event_id;
-    int64_t stream; /* the event's stream position */
+    int64_t stream; /* the event's stream position: names the event */
     const char *actions; /* JSON array text */
     int notify;
     int highlight;

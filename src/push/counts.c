@@ -339,7 +339,6 @@ sy_push_room_eval(struct sy_push_room *pr, struct sy_arena *a, const struct sy_e
         out = &rows->v[rows->n++];
         out->user_id = pr->targets[i].user_id;
         out->room_id = ev->room_id;
-        out->event_id = ev->event_id;
         out->stream = stream;
         out->actions = r->actions;
         out->notify = r->notify;
