@@ -609,7 +609,7 @@ sy_event_parse_stored(struct sy_arena *a, const struct sy_room_version *v, struc
     int rc;
 
     if (!json_object_is_type(pdu, json_type_object) || event_id[0] != '$')
-        return sy_err_invalid(err, "M_BAD_JSON", "a stored event must be a JSON object");
+        return sy_err_invalid(err, "M_BAD_JSON", "a stored event must be a JSON object with an ID");
     ev = sy_arena_alloc(a, sizeof(*ev));
     if ((rc = read_known(a, v, pdu, sy_arena_strdup(a, event_id), ev, err)) != SY_OK)
         return rc;
@@ -624,6 +624,11 @@ sy_event_canonical(struct sy_arena *a, const struct sy_event *ev, const char **o
     struct sy_buf b;
     int rc;
 
+    if (ev->canonical != NULL) {
+        *out = ev->canonical;
+        *len = ev->canonical_len;
+        return SY_OK;
+    }
     sy_buf_init(&b, SY_EVENT_MAX_BYTES);
     if ((rc = sy_json_canonical(&b, ev->json, err)) != SY_OK) {
         sy_buf_free(&b);
@@ -701,7 +706,11 @@ sy_event_build(struct sy_arena *a, const struct sy_room_version *v,
         (rc = sy_event_content_hash(o, ev->content_hash, err)) != SY_OK ||
         (rc = sy_event_add_content_hash(o, err)) != SY_OK ||
         (rc = sign_new(v, o, server_name, k, ev->reference_hash, err)) != SY_OK ||
-        (rc = check_size(o, err)) != SY_OK ||
+        (rc = sy_json_check_canonical_values(o, err)) != SY_OK)
+        return rc;
+    /* The size check's canonical text is what persisting stores: kept, not made twice. */
+    ev->json = o;
+    if ((rc = sy_event_canonical(a, ev, &ev->canonical, &ev->canonical_len, err)) != SY_OK ||
         (rc = read_known(a, v, o, hash_id(a, '$', ev->reference_hash), ev, err)) != SY_OK)
         return rc;
     *out = ev;

@@ -65,6 +65,9 @@ struct sy_event {
     unsigned char reference_hash[SY_SHA256_LEN]; /* sha256 of the redacted event minus signatures/unsigned */
     int content_hash_ok;         /* 1 if hashes.sha256 matches content_hash; 0: caller must redact
                                     the event before going on (spec, checks on receipt of a PDU) */
+    /* Set by sy_event_build (nothing changes a built event): its canonical JSON, or NULL. */
+    const char *canonical;
+    size_t canonical_len;
 };
 
 /*
@@ -190,7 +193,8 @@ int sy_event_build_draft(struct sy_arena *a, const struct sy_room_version *v,
 
 /*
  * The canonical JSON of the whole event (what is stored and sent), in
- * 'a' and NUL-terminated; *len excludes the NUL.  0, SY_EINVAL or
+ * 'a' and NUL-terminated, or the one sy_event_build kept (as long-lived as
+ * ev); *len excludes the NUL.  0, SY_EINVAL or
  * SY_ETOOBIG (over SY_EVENT_MAX_BYTES).
  */
 int sy_event_canonical(struct sy_arena *a, const struct sy_event *ev, const char **out,
