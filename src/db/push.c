@@ -1,6 +1,7 @@
 /*
  * db/push.c -- push rules, pushers, push actions and read positions.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,15 +52,20 @@ const struct sy_stmt sy_db_push_stmts[] = {
      "u.user_id IS NOT NULL AND NOT u.deactivated "
      "FROM events e LEFT JOIN users u ON u.user_id = e.state_key "
      "WHERE e.event_id = ANY($1::text[]) AND e.type = 'm.room.member' AND e.membership = 'join'"},
-    /* The rows, and what they add to the counts (new rows are after every read position). */
+    /*
+     * The rows (an event's recipients with one outcome each), and what
+     * they add to the counts: new rows are after every read position.
+     * $8's elements are text[] literals, one a row.
+     */
     {"push_actions_insert",
-     "WITH ins AS (INSERT INTO push_actions (user_id, room_id, stream_ordering, actions, "
-     "notify, highlight, ts) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], "
-     "$4::text[], $5::boolean[], $6::boolean[], $7::bigint[]) "
-     "ON CONFLICT DO NOTHING RETURNING user_id, room_id, notify, highlight) "
+     "WITH ins AS (INSERT INTO push_actions (room_id, stream_ordering, grp, actions, notify, "
+     "highlight, ts, user_ids) SELECT r, s, g, x, n, h, t, u::text[] FROM unnest($1::text[], "
+     "$2::bigint[], $3::integer[], $4::text[], $5::boolean[], $6::boolean[], $7::bigint[], "
+     "$8::text[]) AS v(r, s, g, x, n, h, t, u) "
+     "ON CONFLICT DO NOTHING RETURNING room_id, notify, highlight, user_ids) "
      "INSERT INTO push_counts (user_id, room_id, notify, highlight) "
-     "SELECT user_id, room_id, count(*) FILTER (WHERE notify), count(*) FILTER (WHERE highlight) "
-     "FROM ins GROUP BY user_id, room_id "
+     "SELECT u, room_id, count(*) FILTER (WHERE notify), count(*) FILTER (WHERE highlight) "
+     "FROM ins CROSS JOIN LATERAL unnest(ins.user_ids) AS u GROUP BY u, room_id "
      "ON CONFLICT (user_id, room_id) DO UPDATE SET notify = push_counts.notify + EXCLUDED.notify, "
      "highlight = push_counts.highlight + EXCLUDED.highlight"},
     {"push_mark_read",
@@ -72,16 +78,24 @@ const struct sy_stmt sy_db_push_stmts[] = {
     /* A statement of its own, after the lock: its snapshot sees every row added before. */
     {"push_counts_recount",
      "UPDATE push_counts c SET (notify, highlight) = (SELECT count(*) FILTER (WHERE a.notify), "
-     "count(*) FILTER (WHERE a.highlight) FROM push_actions a WHERE a.user_id = $1 "
-     "AND a.room_id = $2 AND a.stream_ordering > (SELECT r.stream_ordering FROM push_read r "
-     "WHERE r.user_id = $1 AND r.room_id = $2)) WHERE c.user_id = $1 AND c.room_id = $2"},
+     "count(*) FILTER (WHERE a.highlight) FROM push_actions a WHERE a.room_id = $2 "
+     "AND a.stream_ordering > (SELECT r.stream_ordering FROM push_read r "
+     "WHERE r.user_id = $1 AND r.room_id = $2) AND $1 = ANY(a.user_ids)) "
+     "WHERE c.user_id = $1 AND c.room_id = $2"},
+    /*
+     * Newest first, before $2.  The user's push_counts rows name every room
+     * they were notified in; each room's newest $4 are merged.
+     */
     {"push_notifications",
-     "SELECT a.room_id, a.stream_ordering, a.actions, e.client_json, "
-     "a.stream_ordering <= coalesce(r.stream_ordering, 0), a.ts "
-     "FROM push_actions a JOIN events e ON e.stream_ordering = a.stream_ordering "
-     "LEFT JOIN push_read r ON r.user_id = a.user_id AND r.room_id = a.room_id "
-     "WHERE a.user_id = $1 AND a.notify AND ($2::bigint = 0 OR a.stream_ordering < $2) "
-     "AND (NOT $3::boolean OR a.highlight) ORDER BY a.stream_ordering DESC LIMIT $4"},
+     "SELECT x.room_id, x.stream_ordering, x.actions, e.client_json, "
+     "x.stream_ordering <= coalesce(r.stream_ordering, 0), x.ts "
+     "FROM push_counts c CROSS JOIN LATERAL (SELECT a.room_id, a.stream_ordering, a.actions, a.ts "
+     "FROM push_actions a WHERE a.room_id = c.room_id AND a.stream_ordering < $2 AND a.notify "
+     "AND (NOT $3::boolean OR a.highlight) AND $1 = ANY(a.user_ids) "
+     "ORDER BY a.stream_ordering DESC LIMIT $4) x "
+     "JOIN events e ON e.stream_ordering = x.stream_ordering "
+     "LEFT JOIN push_read r ON r.user_id = $1 AND r.room_id = x.room_id "
+     "WHERE c.user_id = $1 ORDER BY x.stream_ordering DESC LIMIT $4"},
     {"pusher_set",
      "WITH gone AS (DELETE FROM pushers WHERE app_id = $2 AND pushkey = $3 AND user_id <> $1 "
      "AND NOT $12::boolean) "
@@ -310,29 +324,80 @@ sy_db_push_joined_members(struct sy_db *db, struct sy_arena *a, const char *cons
     return SY_OK;
 }
 
+/* The columns of the stored rows: one an (event, outcome). */
+struct outcome_cols {
+    struct sy_db_array col[8];
+};
+
+/* One outcome of an event: the first recipient's row says what it is. */
+struct outcome {
+    const struct sy_db_push_action *first;
+    struct sy_db_array users;
+};
+
+static int
+same_outcome(const struct sy_db_push_action *x, const struct sy_db_push_action *y)
+{
+    return x->notify == y->notify && x->highlight == y->highlight &&
+           (x->actions == y->actions || strcmp(x->actions, y->actions) == 0);
+}
+
+static void
+add_outcome(struct outcome_cols *c, struct sy_arena *a, struct outcome *o, int grp)
+{
+    const struct sy_db_push_action *f = o->first;
+
+    sy_db_array_text(&c->col[0], f->room_id);
+    sy_db_array_int(&c->col[1], f->stream);
+    sy_db_array_int(&c->col[2], grp);
+    sy_db_array_text(&c->col[3], f->actions);
+    sy_db_array_bool(&c->col[4], f->notify);
+    sy_db_array_bool(&c->col[5], f->highlight);
+    sy_db_array_int(&c->col[6], f->ts);
+    sy_db_array_text(&c->col[7], sy_db_array_finish(&o->users, a));
+}
+
+/* The rows v[0..n) of one event, grouped by outcome (an event has few). */
+static void
+add_event(struct outcome_cols *c, struct sy_arena *a, const struct sy_db_push_action *v, size_t n)
+{
+    struct outcome *o = sy_arena_alloc(a, sizeof(*o) * n);
+    size_t n_out = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+
+        while (k < n_out && !same_outcome(o[k].first, &v[i]))
+            k++;
+        if (k == n_out) {
+            o[n_out].first = &v[i];
+            sy_db_array_init(&o[n_out++].users);
+        }
+        sy_db_array_text(&o[k].users, v[i].user_id);
+    }
+    for (size_t k = 0; k < n_out; k++)
+        add_outcome(c, a, &o[k], (int)k);
+}
+
 int
 sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const struct sy_db_push_action *v,
                           size_t n, struct sy_error *err)
 {
-    struct sy_db_array col[7];
-    const char *p[7];
+    struct outcome_cols c;
+    const char *p[8];
 
     if (n == 0)
         return SY_OK;
-    for (int c = 0; c < 7; c++)
-        sy_db_array_init(&col[c]);
-    for (size_t i = 0; i < n; i++) {
-        sy_db_array_text(&col[0], v[i].user_id);
-        sy_db_array_text(&col[1], v[i].room_id);
-        sy_db_array_int(&col[2], v[i].stream);
-        sy_db_array_text(&col[3], v[i].actions);
-        sy_db_array_bool(&col[4], v[i].notify);
-        sy_db_array_bool(&col[5], v[i].highlight);
-        sy_db_array_int(&col[6], v[i].ts);
+    for (int k = 0; k < 8; k++)
+        sy_db_array_init(&c.col[k]);
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && v[j].stream == v[i].stream; j++)
+            ;
+        add_event(&c, a, v + i, j - i);
     }
-    for (int c = 0; c < 7; c++)
-        p[c] = sy_db_array_finish(&col[c], a);
-    return sy_db_run(db, "push_actions_insert", 7, p, NULL, err);
+    for (int k = 0; k < 8; k++)
+        p[k] = sy_db_array_finish(&c.col[k], a);
+    return sy_db_run(db, "push_actions_insert", 8, p, NULL, err);
 }
 
 int
@@ -373,7 +438,7 @@ sy_db_push_notifications(struct sy_db *db, struct sy_arena *a, const char *user_
     PGresult *res;
     int rows;
 
-    snprintf(b, sizeof(b), "%lld", (long long)before);
+    snprintf(b, sizeof(b), "%lld", (long long)(before > 0 ? before : INT64_MAX));
     snprintf(l, sizeof(l), "%zu", limit);
     if ((res = sy_db_exec(db, "push_notifications", 4, p, err)) == NULL)
         return err->code;

@@ -96,7 +96,11 @@ struct sy_db_push_action {
     int highlight;
     int64_t ts;
 };
-/* Store the outcomes v[0..n) (any events, any rooms) and add them to the unread counts, in one statement. */
+/*
+ * Store the outcomes v[0..n) (any events, any rooms; one event's outcomes
+ * next to each other) and add them to the unread counts, in one
+ * statement.  An event's recipients with the same outcome share a row.
+ */
 int sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const struct sy_db_push_action *v,
                               size_t n, struct sy_error *err);
 

@@ -23,10 +23,10 @@ sub sql { SyncroTest::Util::sql($node, @_) }
 sub unread {
     my ($u, $room) = @_;
     my $q = 'SELECT count(*) FILTER (WHERE a.notify) || \',\' || count(*) FILTER (WHERE a.highlight) '
-        . 'FROM push_actions a WHERE a.user_id = ' . sqlq($u->{user_id})
+        . 'FROM push_actions a WHERE ' . sqlq($u->{user_id}) . ' = ANY(a.user_ids)'
         . ' AND a.room_id = ' . sqlq($room)
         . ' AND a.stream_ordering > coalesce((SELECT r.stream_ordering FROM push_read r WHERE '
-        . 'r.user_id = a.user_id AND r.room_id = a.room_id), 0)';
+        . 'r.user_id = ' . sqlq($u->{user_id}) . ' AND r.room_id = a.room_id), 0)';
     my $rows = sql($q);
     my $kept = sql('SELECT coalesce((SELECT notify || \',\' || highlight FROM push_counts WHERE '
         . 'user_id = ' . sqlq($u->{user_id}) . ' AND room_id = ' . sqlq($room) . "), '0,0')");

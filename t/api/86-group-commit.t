@@ -231,12 +231,12 @@ is($st2, 200, 'the writer goes on after a failed batch');
 is(eval { my $t = 0; $t += $_->[0] for @res; $t }, 8 * 12 + 4 * 12, 'racing sends and receipts: all 200');
 is(sql(<<'SQL'), 0, 'kept unread counts equal the rows after each read position');
 SELECT count(*) FROM push_counts c
-FULL JOIN (SELECT a.user_id, a.room_id, count(*) FILTER (WHERE a.notify) AS n,
+FULL JOIN (SELECT u.user_id, a.room_id, count(*) FILTER (WHERE a.notify) AS n,
                   count(*) FILTER (WHERE a.highlight) AS h
-           FROM push_actions a
-           LEFT JOIN push_read r ON r.user_id = a.user_id AND r.room_id = a.room_id
+           FROM push_actions a CROSS JOIN LATERAL unnest(a.user_ids) AS u(user_id)
+           LEFT JOIN push_read r ON r.user_id = u.user_id AND r.room_id = a.room_id
            WHERE a.stream_ordering > coalesce(r.stream_ordering, 0)
-           GROUP BY a.user_id, a.room_id) x ON x.user_id = c.user_id AND x.room_id = c.room_id
+           GROUP BY u.user_id, a.room_id) x ON x.user_id = c.user_id AND x.room_id = c.room_id
 WHERE coalesce(c.notify, 0) <> coalesce(x.n, 0) OR coalesce(c.highlight, 0) <> coalesce(x.h, 0)
 SQL
 my (undef, $s0) = sync($node, $users[0]);
