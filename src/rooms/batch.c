@@ -31,6 +31,7 @@
 #include "push/counts.h"
 #include "rooms/batch.h"
 #include "rooms/cache.h"
+#include "rooms/claim.h"
 #include "rooms/event.h"
 #include "rooms/persist.h"
 #include "rooms/redact.h"
@@ -58,11 +59,16 @@ struct batch {
     const struct sy_event **written; /* per job: the event it wrote */
     struct sy_room_writer **writer_of; /* per job: its room's writer */
     int positioned;                 /* stream positions taken */
-    size_t *deferred, n_deferred;   /* plain jobs built before that, waiting for positions */
     int64_t next_pos, last_pos;
     struct sy_persist_batch pending;
     struct sy_live_list live; /* what was written, in stream order */
+    int on_tips;              /* built on the rooms' tips, checked before commit */
+    struct sy_room_claim claim;
+    int claimed;
 };
+
+/* Not an error: the batch built on tips that the database does not confirm. */
+#define REDO 1
 
 static int
 cmp_str(const void *x, const void *y)
@@ -91,36 +97,121 @@ room_index(const struct batch *b, const char *room_id)
     return (size_t)(hit - b->rooms);
 }
 
-/* Lock every room of the batch, read their extremities and the jobs' transaction IDs. */
-static int
-load(struct batch *b, struct sy_error *err)
+/* The batch's rooms (sorted, distinct) and its per-room and per-job arrays. */
+static void
+setup(struct batch *b)
 {
-    struct sy_db_room *rows;
-    struct sy_db_txn *txns = sy_arena_alloc(b->a, sizeof(*txns) * b->n);
-    size_t n_rows;
-
     collect_rooms(b);
     b->writers = sy_arena_alloc(b->a, sizeof(*b->writers) * b->n_rooms);
     b->rows = sy_arena_alloc(b->a, sizeof(*b->rows) * b->n_rooms);
     b->ext = sy_arena_alloc(b->a, sizeof(*b->ext) * b->n_rooms);
     memset(b->writers, 0, sizeof(*b->writers) * b->n_rooms);
     memset(b->rows, 0, sizeof(*b->rows) * b->n_rooms);
-    if (sy_db_rooms_lock_many(b->db, b->a, b->rooms, b->n_rooms, &rows, &n_rows, err) != SY_OK ||
-        sy_db_extremities_many(b->db, b->a, b->rooms, b->n_rooms, b->ext, err) != SY_OK)
+    b->found = sy_arena_alloc(b->a, sizeof(char *) * b->n);
+    memset(b->found, 0, sizeof(char *) * b->n);
+    b->written = sy_arena_alloc(b->a, sizeof(*b->written) * b->n);
+    b->writer_of = sy_arena_alloc(b->a, sizeof(*b->writer_of) * b->n);
+}
+
+/*
+ * Lock every room of the batch; read their rows and extremities into
+ * rows[] and ext[] (by room index; a NULL room_id: no such room) and the
+ * jobs' transaction IDs into found[].
+ */
+static int
+lock_rooms(struct batch *b, struct sy_db_room *rows, struct sy_db_extremities *ext,
+           const char **found, struct sy_error *err)
+{
+    struct sy_db_room *locked;
+    struct sy_db_txn *txns = sy_arena_alloc(b->a, sizeof(*txns) * b->n);
+    size_t n_locked;
+
+    memset(rows, 0, sizeof(*rows) * b->n_rooms);
+    if (sy_db_rooms_lock_many(b->db, b->a, b->rooms, b->n_rooms, &locked, &n_locked, err) !=
+            SY_OK ||
+        sy_db_extremities_many(b->db, b->a, b->rooms, b->n_rooms, ext, err) != SY_OK)
         return err->code;
-    for (size_t r = 0; r < n_rows; r++)
-        b->rows[room_index(b, rows[r].room_id)] = rows[r];
+    for (size_t r = 0; r < n_locked; r++)
+        rows[room_index(b, locked[r].room_id)] = locked[r];
     for (size_t i = 0; i < b->n; i++) {
         const struct sy_room_send *s = &b->jobs[i]->s;
 
         txns[i] = (struct sy_db_txn){s->sender, s->txn_device_id, s->room_id,
                                      sy_room_send_txn_kind(s), s->txn_id};
     }
-    b->found = sy_arena_alloc(b->a, sizeof(char *) * b->n);
-    b->written = sy_arena_alloc(b->a, sizeof(*b->written) * b->n);
-    b->writer_of = sy_arena_alloc(b->a, sizeof(*b->writer_of) * b->n);
-    b->deferred = sy_arena_alloc(b->a, sizeof(*b->deferred) * b->n);
-    return sy_db_events_by_txn_many(b->db, b->a, txns, b->n, b->found, err);
+    return sy_db_events_by_txn_many(b->db, b->a, txns, b->n, found, err);
+}
+
+/* Every room's tip (rooms/cache.h) as its row and extremities; 0 if one has none. */
+static int
+read_tips(struct batch *b)
+{
+    for (size_t r = 0; r < b->n_rooms; r++)
+        if (!sy_room_cache_tip(b->rooms[r], b->a, &b->rows[r], &b->ext[r]))
+            return 0;
+    return 1;
+}
+
+static int
+same_tip(const struct sy_db_room *x, const struct sy_db_extremities *ex,
+         const struct sy_db_room *y, const struct sy_db_extremities *ey)
+{
+    if (x->room_id == NULL || y->room_id == NULL ||
+        x->current_state_group != y->current_state_group || ex->n != ey->n ||
+        ex->max_depth != ey->max_depth)
+        return 0;
+    for (size_t i = 0; i < ex->n; i++)
+        if (strcmp(ex->ids[i], ey->ids[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/*
+ * A batch built on tips: lock its rooms and check that the database says
+ * what the tips said, and that no job's transaction ID was used meanwhile.
+ * REDO when not: the batch is written again the ordinary way.
+ */
+static int
+check_tips(struct batch *b, struct sy_error *err)
+{
+    struct sy_db_room *rows = sy_arena_alloc(b->a, sizeof(*rows) * b->n_rooms);
+    struct sy_db_extremities *ext = sy_arena_alloc(b->a, sizeof(*ext) * b->n_rooms);
+
+    if (lock_rooms(b, rows, ext, b->found, err) != SY_OK)
+        return err->code;
+    for (size_t r = 0; r < b->n_rooms; r++)
+        if (!same_tip(&b->rows[r], &b->ext[r], &rows[r], &ext[r]))
+            return REDO;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->found[i] != NULL)
+            return REDO;
+    return SY_OK;
+}
+
+/* What the batch built is what the rooms' next batch builds on; a moved state waits for commit. */
+static void
+publish_tips(struct batch *b)
+{
+    for (size_t r = 0; r < b->n_rooms; r++) {
+        const struct sy_room_writer *w = b->writers[r];
+        struct sy_db_extremities ext;
+
+        if (w == NULL)
+            continue;
+        if (w->state_group != w->loaded_group) {
+            sy_room_cache_drop_tip(w->room_id);
+            continue;
+        }
+        ext = (struct sy_db_extremities){(const char **)w->prev, w->n_prev, w->depth - 1};
+        sy_room_cache_put_tip(&b->rows[r], &ext);
+    }
+}
+
+static void
+drop_tips(struct batch *b)
+{
+    for (size_t r = 0; r < b->n_rooms; r++)
+        sy_room_cache_drop_tip(b->rooms[r]);
 }
 
 /* Positions for every job: the stream head stays locked until commit. */
@@ -176,8 +267,9 @@ writer_for(struct batch *b, const char *room_id, struct sy_room_writer **out, st
     w->node = b->node;
     w->live = &b->live;
     w->events = b->events;
+    w->cached_state_only = b->on_tips;
     if (sy_room_writer_open(w, &b->rows[r], &b->ext[r], e) != SY_OK)
-        return e->code;
+        return b->on_tips ? REDO : e->code;
     *out = b->writers[r] = w;
     return SY_OK;
 }
@@ -212,18 +304,24 @@ is_plain(const struct sy_room_send *s)
            (s->content == NULL || sy_json_get(s->content, "m.relates_to") == NULL);
 }
 
-/* A built plain job's rows, at the next position, into the pending batch. */
+/*
+ * A built plain job's rows into the pending batch: at the next position,
+ * or, before positions are taken, at a placeholder numbered then.  Its
+ * push outcomes are evaluated here either way, before the stream head is
+ * locked when they can be.
+ */
 static int
 add_plain(struct batch *b, size_t i, struct sy_error *fatal)
 {
     struct sy_room_writer *w = b->writer_of[i];
     const struct sy_event *ev = b->written[i];
+    int64_t stream = b->positioned ? b->next_pos++ : sy_persist_batch_placeholder(&b->pending);
     struct sy_persist p;
 
     if (w->push == NULL &&
         sy_push_room_load(b->db, b->a, ev, w->state, w->state_group, &w->push, fatal) != SY_OK)
         return fatal->code;
-    sy_room_writer_persist_init(w, &b->jobs[i]->s, ev, b->next_pos++, &p);
+    sy_room_writer_persist_init(w, &b->jobs[i]->s, ev, stream, &p);
     /* Later events of the room already follow this one: its failure fails the batch. */
     if (sy_persist_batch_add(&b->pending, b->a, &p, w->push, fatal) != SY_OK)
         return fatal->code;
@@ -231,7 +329,7 @@ add_plain(struct batch *b, size_t i, struct sy_error *fatal)
     return SY_OK;
 }
 
-/* Take the positions if not yet taken, and give them to the plain jobs built before. */
+/* Take the positions if not yet taken, and give them to the rows added before. */
 static int
 ensure_positions(struct batch *b, struct sy_error *fatal)
 {
@@ -239,10 +337,9 @@ ensure_positions(struct batch *b, struct sy_error *fatal)
         return SY_OK;
     if (take_positions(b, fatal) != SY_OK)
         return fatal->code;
-    for (size_t k = 0; k < b->n_deferred; k++)
-        if (add_plain(b, b->deferred[k], fatal) != SY_OK)
-            return fatal->code;
-    b->n_deferred = 0;
+    b->next_pos = sy_persist_batch_number(&b->pending, b->next_pos);
+    for (size_t k = 0; k < b->live.n; k++)
+        b->live.v[k].stream = sy_persist_batch_position(&b->pending, b->live.v[k].stream);
     return SY_OK;
 }
 
@@ -259,10 +356,6 @@ write_plain(struct batch *b, struct sy_room_writer *w, size_t i, struct sy_error
     b->written[i] = ev;
     b->writer_of[i] = w;
     job_answer(j, ev->event_id);
-    if (!b->positioned) {
-        b->deferred[b->n_deferred++] = i;
-        return SY_OK;
-    }
     return add_plain(b, i, fatal);
 }
 
@@ -303,8 +396,11 @@ run_job(struct batch *b, size_t i, struct sy_error *fatal)
     struct sy_room_writer *w;
     struct sy_error e = {0};
     const char *same;
+    int rc = writer_for(b, j->s.room_id, &w, &e);
 
-    if (writer_for(b, j->s.room_id, &w, &e) != SY_OK)
+    if (rc == REDO)
+        return REDO;
+    if (rc != SY_OK)
         return job_error(j, &e, fatal);
     /* A retried transaction ID answers with the event it already made. */
     if ((same = b->found[i]) != NULL || (same = earlier_txn(b, i)) != NULL ||
@@ -354,38 +450,101 @@ after_commit(struct batch *b)
         sy_live_positions_unused(b->next_pos, b->last_pos);
 }
 
+static void
+release_claim(struct batch *b)
+{
+    if (b->claimed)
+        sy_room_claim_release(&b->claim);
+    b->claimed = 0;
+}
+
+/* Build every job: on the rooms' tips, or on what the rooms' locks let be read. */
+static int
+build(struct batch *b, struct sy_error *err)
+{
+    int rc;
+
+    if (!b->on_tips && lock_rooms(b, b->rows, b->ext, b->found, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < b->n; i++)
+        if ((rc = run_job(b, i, err)) != SY_OK)
+            return rc;
+    if (b->on_tips && (rc = check_tips(b, err)) != SY_OK)
+        return rc;
+    /* The rooms are locked: the next batch of each builds on these tips, then waits. */
+    publish_tips(b);
+    release_claim(b);
+    return SY_OK;
+}
+
+static int
+write_batch(struct batch *b, struct sy_error *err)
+{
+    int rc = SY_OK;
+
+    for (size_t i = 0; i < b->n; i++) {
+        b->jobs[i]->rc = SY_OK;
+        b->jobs[i]->event_id = NULL;
+    }
+    setup(b);
+    sy_room_claim_take(&b->claim, b->rooms, b->n_rooms);
+    b->claimed = 1;
+    if (b->on_tips && !read_tips(b)) {
+        release_claim(b);
+        return REDO;
+    }
+    if (sy_db_begin(b->db, err) != SY_OK) {
+        release_claim(b);
+        return err->code;
+    }
+    b->next_pos = 1; /* none taken yet: next > last */
+    rc = build(b, err);
+    /* Before the pipeline, which cannot read; a batch that wrote nothing takes no positions. */
+    if (rc == SY_OK && b->pending.n > 0 && ensure_positions(b, err) != SY_OK)
+        rc = err->code;
+    /* The rows, the extremities and COMMIT go in one round trip. */
+    if (rc == SY_OK && (sy_db_pipeline_start(b->db, err) != SY_OK || finish(b, err) != SY_OK ||
+                        sy_db_pipeline_commit(b->db, err) != SY_OK))
+        rc = err->code;
+    if (rc != SY_OK) {
+        sy_db_rollback(b->db);
+        /* A tip this batch published is wrong now; one a REDO found stale is too. */
+        drop_tips(b);
+    } else {
+        after_commit(b);
+    }
+    release_claim(b);
+    return rc;
+}
+
+static int
+all_plain(struct sy_send_job **jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!is_plain(&jobs[i]->s))
+            return 0;
+    return 1;
+}
+
+/*
+ * Plain messages build on the rooms' tips, so a batch builds while the
+ * one before it in the same rooms commits; anything else, or tips the
+ * database does not confirm, takes the rooms' locks first.
+ */
 int
 sy_room_batch_write(struct sy_db *db, const struct sy_node *node, struct sy_event_cache *events,
                     struct sy_send_job **jobs, size_t n, struct sy_error *err)
 {
-    struct batch b = {.db = db, .a = sy_arena_new(), .node = node, .events = events, .jobs = jobs,
-                      .n = n};
-    int rc = SY_OK;
+    int on_tips = all_plain(jobs, n), rc;
 
-    for (size_t i = 0; i < n; i++) {
-        jobs[i]->rc = SY_OK;
-        jobs[i]->event_id = NULL;
-    }
-    if (sy_db_begin(db, err) != SY_OK) {
+    for (;;) {
+        struct batch b = {.db = db, .a = sy_arena_new(), .node = node, .events = events,
+                          .jobs = jobs, .n = n, .on_tips = on_tips};
+
+        rc = write_batch(&b, err);
         sy_arena_free(b.a);
-        return err->code;
+        if (rc != REDO || !on_tips)
+            return rc == REDO ? sy_err_internal(err, "a batch without tips redone") : rc;
+        on_tips = 0;
     }
-    b.next_pos = 1; /* none taken yet: next > last */
-    if (load(&b, err) != SY_OK)
-        rc = err->code;
-    for (size_t i = 0; rc == SY_OK && i < n; i++)
-        rc = run_job(&b, i, err);
-    /* Before the pipeline, which cannot read; a batch that wrote nothing takes no positions. */
-    if (rc == SY_OK && b.n_deferred > 0 && ensure_positions(&b, err) != SY_OK)
-        rc = err->code;
-    /* The rows, the extremities and COMMIT go in one round trip. */
-    if (rc == SY_OK && (sy_db_pipeline_start(db, err) != SY_OK || finish(&b, err) != SY_OK ||
-                        sy_db_pipeline_commit(db, err) != SY_OK))
-        rc = err->code;
-    if (rc != SY_OK)
-        sy_db_rollback(db);
-    else
-        after_commit(&b);
-    sy_arena_free(b.a);
-    return rc;
 }

@@ -8,6 +8,7 @@
 #include "db/rooms.h"
 #include "db/state.h"
 #include "json/json.h"
+#include "db/push.h"
 #include "push/counts.h"
 #include "rooms/auth.h"
 #include "rooms/event.h"
@@ -173,6 +174,29 @@ sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, struct sy_p
     live_fill(p, w);
     p->live.push = sy_push_rows_live(a, &b->push, pushed, &p->live.n_push);
     return SY_OK;
+}
+
+int64_t
+sy_persist_batch_placeholder(const struct sy_persist_batch *b)
+{
+    return -(int64_t)b->n - 1; /* the row's index, made negative */
+}
+
+int64_t
+sy_persist_batch_position(const struct sy_persist_batch *b, int64_t stream)
+{
+    return stream < 0 ? b->rows[-stream - 1].stream_ordering : stream;
+}
+
+int64_t
+sy_persist_batch_number(struct sy_persist_batch *b, int64_t first)
+{
+    for (size_t k = 0; k < b->n; k++)
+        if (b->rows[k].stream_ordering < 0)
+            b->rows[k].stream_ordering = first++;
+    for (size_t j = 0; j < b->push.n; j++)
+        b->push.v[j].stream = sy_persist_batch_position(b, b->push.v[j].stream);
+    return first;
 }
 
 int

@@ -50,6 +50,7 @@ struct sy_room_writer {
     int wrote;                 /* events written in this transaction */
     struct sy_live_list *live; /* where written events are listed */
     struct sy_event_cache *events; /* the writer thread's parsed state events, or NULL */
+    int cached_state_only; /* open: a state not in the cache fails (the room is not locked) */
 };
 
 /* Open a locked room from its row and forward extremities (state from the cache or the DB). */

@@ -192,6 +192,8 @@ sy_room_writer_open(struct sy_room_writer *w, const struct sy_db_room *room,
         sy_room_state_use_cache(w->state, w->events);
     w->state_group = w->loaded_group = room->current_state_group;
     if (!sy_room_cache_state(room->room_id, w->state_group, w->state)) {
+        if (w->cached_state_only)
+            return sy_error_set(err, SY_ECONFLICT, 409, "M_UNKNOWN", "state not cached");
         /* The room is locked: what is read is the committed state of its group. */
         if (sy_room_state_load_current(w->state, room->room_id, err) != SY_OK)
             return err->code;

@@ -1,0 +1,67 @@
+/*
+ * rooms/claim.c -- claims on rooms: a list of the held ones under one
+ * mutex.  A claim takes all its rooms at once or waits, so two claims
+ * can never each hold what the other waits for.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "rooms/claim.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t released = PTHREAD_COND_INITIALIZER;
+static struct sy_room_claim *held;
+
+/* 1 if the sorted lists share a room. */
+static int
+overlap(const struct sy_room_claim *c, const char *const *rooms, size_t n)
+{
+    size_t i = 0, k = 0;
+
+    while (i < c->n && k < n) {
+        int d = strcmp(c->rooms[i], rooms[k]);
+
+        if (d == 0)
+            return 1;
+        if (d < 0)
+            i++;
+        else
+            k++;
+    }
+    return 0;
+}
+
+static int
+taken(const char *const *rooms, size_t n)
+{
+    for (const struct sy_room_claim *c = held; c != NULL; c = c->next)
+        if (overlap(c, rooms, n))
+            return 1;
+    return 0;
+}
+
+void
+sy_room_claim_take(struct sy_room_claim *c, const char *const *rooms, size_t n)
+{
+    c->rooms = rooms;
+    c->n = n;
+    pthread_mutex_lock(&lock);
+    while (taken(rooms, n))
+        pthread_cond_wait(&released, &lock);
+    c->next = held;
+    held = c;
+    pthread_mutex_unlock(&lock);
+}
+
+void
+sy_room_claim_release(struct sy_room_claim *c)
+{
+    pthread_mutex_lock(&lock);
+    for (struct sy_room_claim **p = &held; *p != NULL; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    pthread_cond_broadcast(&released);
+    pthread_mutex_unlock(&lock);
+}
