@@ -5,7 +5,8 @@
 # chain in stream order, transaction IDs stay idempotent, a forbidden send
 # fails alone, push counts count every event (also with read receipts
 # racing the sends), and state sent between messages applies to the
-# messages after it.
+# messages after it.  A batch of messages builds on the room's tip as the
+# batch before it left it, and the database's word wins when they differ.
 use strict;
 use warnings;
 use POSIX ();
@@ -243,6 +244,23 @@ my (undef, $s0) = sync($node, $users[0]);
 is($s0->{rooms}{join}{$room}{unread_notifications}{notification_count},
     sql('SELECT notify FROM push_counts WHERE user_id = ' . sqlq($users[0]{user_id})
         . ' AND room_id = ' . sqlq($room)), '/sync answers the kept count');
+
+# The writer's tip of a room says its newest event; if the database says another (here
+# set by hand, as a batch that failed after building would leave it), the send builds
+# on the database's extremity.
+my ($s1, $r1) = send_msg($users[1], $room, 'tip-1');
+my ($s2, $r2) = send_msg($users[1], $room, 'tip-2');
+is("$s1 $s2", '200 200', 'two sends: 200');
+my $depth1 = sql('SELECT depth FROM events WHERE event_id = ' . sqlq($r1->{event_id}));
+sql('UPDATE room_extremities SET event_ids = ARRAY[' . sqlq($r1->{event_id}) . "], depths = ARRAY[$depth1] "
+    . 'WHERE room_id = ' . sqlq($room));
+my ($s3, $r3) = send_msg($users[2], $room, 'tip-3');
+is($s3, 200, 'a send after the extremity moved under the writer: 200');
+is(sql("SELECT pdu_json::jsonb->>'prev_events' FROM events WHERE event_id = " . sqlq($r3->{event_id})),
+    '["' . $r1->{event_id} . '"]', '... builds on the database\'s extremity, not the stale tip');
+my ($s4, $r4) = send_msg($users[3], $room, 'tip-4');
+is(sql("SELECT pdu_json::jsonb->>'prev_events' FROM events WHERE event_id = " . sqlq($r4->{event_id})),
+    '["' . $r3->{event_id} . '"]', '... and the next send builds on that one');
 
 is($node->stop, 0, 'clean exit');
 done_testing;
