@@ -296,6 +296,7 @@ sy_push_room_eval(struct sy_push_room *pr, struct sy_arena *a, const struct sy_e
                   struct sy_room_state *state_after, int64_t stream, struct sy_push_rows *rows)
 {
     struct sy_push_ctx ctx = {0};
+    struct sy_push_memo memo;
     struct sy_auth_state as;
     const struct sy_event *pl;
     int64_t now = sy_now_ms();
@@ -308,6 +309,8 @@ sy_push_room_eval(struct sy_push_room *pr, struct sy_arena *a, const struct sy_e
     ctx.sender_level = sy_auth_user_level(&as, ev->sender);
     pl = sy_room_state_get(state_after, "m.room.power_levels", "");
     ctx.notification_levels = pl != NULL ? sy_json_get_obj(pl->content, "notifications") : NULL;
+    /* Users who kept the defaults share pr->plain: its event-only work is done once. */
+    sy_push_memo_init(&memo, a, &pr->plain, &ctx);
     for (size_t i = 0; i < pr->n_targets; i++) {
         struct sy_push_ruleset own;
         const struct sy_push_ruleset *rs = &pr->plain;
@@ -323,9 +326,13 @@ sy_push_room_eval(struct sy_push_room *pr, struct sy_arena *a, const struct sy_e
             sy_push_ruleset_build(a, pr->rules + r0, rn, pr->defs + d0, dn, &own);
             rs = &own;
         }
-        ctx.user_id = pr->targets[i].user_id;
-        ctx.displayname = pr->targets[i].displayname;
-        r = sy_push_eval(rs, &ctx);
+        if (rs == &pr->plain) {
+            r = sy_push_eval_memo(&memo, pr->targets[i].user_id, pr->targets[i].displayname);
+        } else {
+            ctx.user_id = pr->targets[i].user_id;
+            ctx.displayname = pr->targets[i].displayname;
+            r = sy_push_eval(rs, &ctx);
+        }
         if (r == NULL || (!r->notify && !r->highlight))
             continue;
         if (rows->n == rows->cap) {

@@ -150,23 +150,31 @@ may_match(const char *pattern, const char *value, int literal)
     }
 }
 
+/* Patterns up to this many bytes (names, keywords) match without a malloc. */
+#define GLOB_STACK 64
+
 int
 sy_push_glob(const char *pattern, const char *value, int word, int literal)
 {
     struct glob g = {0};
     const char *p = pattern;
-    unsigned char *cur, *nxt, *tmp;
+    long cp_stack[GLOB_STACK];
+    unsigned char set_stack[2 * (GLOB_STACK + 1)];
+    unsigned char *sets, *cur, *nxt, *tmp;
     long c, prev = -1; /* -1: at the start of the value */
     size_t cap = strlen(pattern) + 1;
     int matched = 0;
 
     if (!may_match(pattern, value, literal))
         return 0;
-    g.cp = sy_malloc(sizeof(long) * cap);
+    /* A pattern has at most as many code points as bytes. */
+    g.cp = cap <= GLOB_STACK ? cp_stack : sy_malloc(sizeof(long) * cap);
     g.literal = literal;
     while ((c = next_cp(&p)) > 0)
         g.cp[g.m++] = fold(c);
-    cur = sy_calloc(2, g.m + 1);
+    sets = cap <= GLOB_STACK ? set_stack : sy_malloc(2 * (g.m + 1));
+    memset(sets, 0, 2 * (g.m + 1));
+    cur = sets;
     nxt = cur + g.m + 1;
     if (c < 0)
         goto out;
@@ -206,8 +214,10 @@ sy_push_glob(const char *pattern, const char *value, int word, int literal)
         prev = c;
     }
 out:
-    free(g.cp);
-    free(cur < nxt ? cur : nxt);
+    if (g.cp != cp_stack)
+        free(g.cp);
+    if (sets != set_stack)
+        free(sets);
     return matched;
 }
 
@@ -217,7 +227,8 @@ int
 sy_push_lookup(struct json_object *ev, const char *key, struct json_object **out)
 {
     size_t len = strlen(key);
-    char *seg = sy_malloc(len + 1);
+    char seg_stack[128];
+    char *seg = len < sizeof(seg_stack) ? seg_stack : sy_malloc(len + 1);
     struct json_object *o = ev;
     const char *p = key;
     int found = 1;
@@ -241,7 +252,8 @@ sy_push_lookup(struct json_object *ev, const char *key, struct json_object **out
             break;
         p++;
     }
-    free(seg);
+    if (seg != seg_stack)
+        free(seg);
     if (found)
         *out = o;
     return found;
@@ -323,7 +335,27 @@ notification_level(struct json_object *levels, const char *key)
     return 50;
 }
 
-static const char *
+/*
+ * What one evaluation looks at in the event the same way for every
+ * user: worked out once per sy_push_eval call, once per memo.
+ */
+struct facts {
+    struct json_object *event;
+    int mentions;             /* content has m.mentions */
+    struct json_object *body; /* content.body when it is a string, else NULL */
+};
+
+static int
+has_mentions(struct json_object *ev)
+{
+    struct json_object *content, *m;
+
+    return json_object_object_get_ex(ev, "content", &content) && content != NULL &&
+           json_object_is_type(content, json_type_object) &&
+           json_object_object_get_ex(content, "m.mentions", &m);
+}
+
+static struct json_object *
 body_of(struct json_object *ev)
 {
     struct json_object *b;
@@ -331,56 +363,97 @@ body_of(struct json_object *ev)
     if (!sy_push_lookup(ev, "content.body", &b) || b == NULL ||
         !json_object_is_type(b, json_type_string))
         return NULL;
-    return json_object_get_string(b);
+    return b;
 }
 
-int
-sy_push_cond_matches(const struct sy_push_cond *c, const struct sy_push_ctx *ctx)
+static void
+facts_of(struct json_object *ev, struct facts *f)
 {
-    struct json_object *v;
+    f->event = ev;
+    f->mentions = has_mentions(ev);
+    f->body = body_of(ev);
+}
 
+/*
+ * A condition is checked in two steps so that the memo can keep the
+ * first for everyone.  cond_event_value: what the condition compares in
+ * the event; 0 when the event alone rules it out for every user, else 1
+ * and *v (NULL when it compares nothing or the value is JSON null).
+ */
+static int
+cond_event_value(const struct sy_push_cond *c, const struct facts *f, struct json_object **v)
+{
+    *v = NULL;
+    switch (c->kind) {
+    case SY_PUSH_COND_EVENT_MATCH:
+        return sy_push_lookup(f->event, c->key, v) && *v != NULL &&
+               json_object_is_type(*v, json_type_string);
+    case SY_PUSH_COND_PROPERTY_IS:
+        return sy_push_lookup(f->event, c->key, v);
+    case SY_PUSH_COND_PROPERTY_CONTAINS:
+        return sy_push_lookup(f->event, c->key, v) && *v != NULL &&
+               json_object_is_type(*v, json_type_array);
+    case SY_PUSH_COND_DISPLAY_NAME:
+        *v = f->body;
+        return f->body != NULL;
+    case SY_PUSH_COND_MEMBER_COUNT:
+    case SY_PUSH_COND_SENDER_PERMISSION:
+        return 1;
+    }
+    return 0;
+}
+
+/* The second step: whether c holds for ctx, given the value cond_event_value found. */
+static int
+cond_holds(const struct sy_push_cond *c, struct json_object *v, const struct sy_push_ctx *ctx)
+{
     switch (c->kind) {
     case SY_PUSH_COND_EVENT_MATCH: {
-        int body;
+        int body = strcmp(c->key, "content.body") == 0;
 
-        if (!sy_push_lookup(ctx->event, c->key, &v) || v == NULL ||
-            !json_object_is_type(v, json_type_string))
-            return 0;
-        body = strcmp(c->key, "content.body") == 0;
         if (c->is_user_id)
             return sy_push_glob(ctx->user_id, json_object_get_string(v), body, 1);
         return sy_push_glob(c->pattern, json_object_get_string(v), body, 0);
     }
     case SY_PUSH_COND_PROPERTY_IS:
-        if (!sy_push_lookup(ctx->event, c->key, &v))
-            return 0;
         return value_equals(v, &c->value, c->is_user_id ? ctx->user_id : NULL);
     case SY_PUSH_COND_PROPERTY_CONTAINS: {
-        size_t n;
+        size_t n = json_object_array_length(v);
 
-        if (!sy_push_lookup(ctx->event, c->key, &v) || v == NULL ||
-            !json_object_is_type(v, json_type_array))
-            return 0;
-        n = json_object_array_length(v);
         for (size_t i = 0; i < n; i++)
             if (value_equals(json_object_array_get_idx(v, i), &c->value,
                              c->is_user_id ? ctx->user_id : NULL))
                 return 1;
         return 0;
     }
-    case SY_PUSH_COND_DISPLAY_NAME: {
-        const char *body = body_of(ctx->event);
-
-        if (body == NULL || ctx->displayname == NULL || ctx->displayname[0] == '\0')
+    case SY_PUSH_COND_DISPLAY_NAME:
+        if (ctx->displayname == NULL || ctx->displayname[0] == '\0')
             return 0;
-        return sy_push_glob(ctx->displayname, body, 1, 1);
-    }
+        return sy_push_glob(ctx->displayname, json_object_get_string(v), 1, 1);
     case SY_PUSH_COND_MEMBER_COUNT:
         return member_count_matches(c->is, ctx->member_count);
     case SY_PUSH_COND_SENDER_PERMISSION:
         return ctx->sender_level >= notification_level(ctx->notification_levels, c->key);
     }
     return 0;
+}
+
+/* 1 if whether c holds depends on whose rules they are, not only on the event. */
+static int
+cond_is_personal(const struct sy_push_cond *c)
+{
+    return c->is_user_id || c->kind == SY_PUSH_COND_DISPLAY_NAME;
+}
+
+int
+sy_push_cond_matches(const struct sy_push_cond *c, const struct sy_push_ctx *ctx)
+{
+    struct facts f = {.event = ctx->event}; /* m.mentions matters to rules, not conditions */
+    struct json_object *v;
+
+    if (c->kind == SY_PUSH_COND_DISPLAY_NAME)
+        f.body = body_of(ctx->event);
+    return cond_event_value(c, &f, &v) && cond_holds(c, v, ctx);
 }
 
 static const char *
@@ -394,55 +467,62 @@ top_string(struct json_object *ev, const char *key)
     return json_object_get_string(v);
 }
 
+/* .m.rule.contains_user_name: the user's localpart ("@local:server" -> "local") in the body. */
 static int
-has_mentions(struct json_object *ev)
+localpart_in(const char *user_id, const char *body)
 {
-    struct json_object *content, *m;
+    char stack[256], *lp = stack; /* a user ID has at most 255 bytes */
+    const char *colon = strchr(user_id, ':');
+    size_t n = colon ? (size_t)(colon - user_id) - 1 : strlen(user_id + 1);
+    int m;
 
-    return json_object_object_get_ex(ev, "content", &content) && content != NULL &&
-           json_object_is_type(content, json_type_object) &&
-           json_object_object_get_ex(content, "m.mentions", &m);
+    if (n == 0)
+        return 0;
+    if (n >= sizeof(stack))
+        lp = sy_malloc(n + 1);
+    memcpy(lp, user_id + 1, n);
+    lp[n] = '\0';
+    m = sy_push_glob(lp, body, 1, 0);
+    if (lp != stack)
+        free(lp);
+    return m;
+}
+
+/* 0 when r cannot match this event for anyone before its conditions are looked at. */
+static int
+rule_live(const struct sy_push_rule *r, const struct facts *f)
+{
+    /* Intentional mentions (MSC3952, as Synapse): the body-scanning defaults step aside. */
+    return r->enabled && !(r->is_default && r->legacy_mention && f->mentions);
 }
 
 static int
-rule_matches(const struct sy_push_rule *r, const struct sy_push_ctx *ctx, int mentions)
+rule_matches(const struct sy_push_rule *r, const struct facts *f, const struct sy_push_ctx *ctx)
 {
     const char *s;
 
-    if (!r->enabled)
-        return 0;
-    /* Intentional mentions (MSC3952, as Synapse): the body-scanning defaults step aside. */
-    if (r->is_default && r->legacy_mention && mentions)
+    if (!rule_live(r, f))
         return 0;
     switch (r->kind) {
-    case SY_PUSH_CONTENT: {
-        const char *body = body_of(ctx->event), *pat = r->pattern;
-
-        if (r->pattern_is_localpart) {
-            /* "@local:server" -> "local" */
-            const char *colon = strchr(ctx->user_id, ':');
-            size_t n = colon ? (size_t)(colon - ctx->user_id) - 1 : strlen(ctx->user_id + 1);
-            char *lp = sy_malloc(n + 1);
-            int m;
-
-            memcpy(lp, ctx->user_id + 1, n);
-            lp[n] = '\0';
-            m = body != NULL && n > 0 && sy_push_glob(lp, body, 1, 0);
-            free(lp);
-            return m;
-        }
-        return body != NULL && pat != NULL && sy_push_glob(pat, body, 1, 0);
-    }
+    case SY_PUSH_CONTENT:
+        if (f->body == NULL)
+            return 0;
+        if (r->pattern_is_localpart)
+            return localpart_in(ctx->user_id, json_object_get_string(f->body));
+        return r->pattern != NULL && sy_push_glob(r->pattern, json_object_get_string(f->body), 1, 0);
     case SY_PUSH_ROOM:
-        s = top_string(ctx->event, "room_id");
+        s = top_string(f->event, "room_id");
         return s != NULL && strcmp(s, r->rule_id) == 0;
     case SY_PUSH_SENDER:
-        s = top_string(ctx->event, "sender");
+        s = top_string(f->event, "sender");
         return s != NULL && strcmp(s, r->rule_id) == 0;
     default:
-        for (size_t i = 0; i < r->n_conds; i++)
-            if (!sy_push_cond_matches(&r->conds[i], ctx))
+        for (size_t i = 0; i < r->n_conds; i++) {
+            struct json_object *v;
+
+            if (!cond_event_value(&r->conds[i], f, &v) || !cond_holds(&r->conds[i], v, ctx))
                 return 0;
+        }
         return 1;
     }
 }
@@ -450,11 +530,108 @@ rule_matches(const struct sy_push_rule *r, const struct sy_push_ctx *ctx, int me
 const struct sy_push_rule *
 sy_push_eval(const struct sy_push_ruleset *rs, const struct sy_push_ctx *ctx)
 {
-    int mentions = has_mentions(ctx->event);
+    struct facts f;
 
+    facts_of(ctx->event, &f);
     for (int k = 0; k < SY_PUSH_NKINDS; k++)
         for (size_t i = 0; i < rs->n[k]; i++)
-            if (rule_matches(&rs->rules[k][i], ctx, mentions))
+            if (rule_matches(&rs->rules[k][i], &f, ctx))
+                return &rs->rules[k][i];
+    return NULL;
+}
+
+/* ---- the per-event memo ------------------------------------------------------ */
+
+enum {
+    MEMO_UNKNOWN = 0, /* not reached yet (arena memory is zeroed) */
+    MEMO_NEVER,       /* matches for nobody */
+    MEMO_ALWAYS,      /* matches for everybody */
+    MEMO_PER_USER,    /* the event allows it: the user-dependent parts decide */
+};
+
+void
+sy_push_memo_init(struct sy_push_memo *m, struct sy_arena *a, const struct sy_push_ruleset *rs,
+                  const struct sy_push_ctx *ctx)
+{
+    struct facts f;
+
+    memset(m, 0, sizeof(*m));
+    m->rs = rs;
+    m->ev = *ctx;
+    m->ev.user_id = NULL;
+    m->ev.displayname = NULL;
+    facts_of(ctx->event, &f);
+    m->mentions = f.mentions;
+    m->body = f.body;
+    m->a = a;
+    for (int k = 0; k < SY_PUSH_NKINDS; k++)
+        m->rules[k] = sy_arena_alloc(a, sizeof(*m->rules[k]) * (rs->n[k] + 1));
+}
+
+/*
+ * Settle what the event alone says of r: its user-independent
+ * conditions are checked here once, and each user-dependent one keeps
+ * its event value for memo_rule_matches.
+ */
+static int
+memo_settle(struct sy_push_memo *m, const struct facts *f, const struct sy_push_rule *r,
+            struct sy_push_memo_rule *mr)
+{
+    int personal = 0;
+
+    if (!rule_live(r, f))
+        return MEMO_NEVER;
+    if (r->kind == SY_PUSH_CONTENT && r->pattern_is_localpart)
+        return f->body != NULL ? MEMO_PER_USER : MEMO_NEVER;
+    if (r->kind != SY_PUSH_OVERRIDE && r->kind != SY_PUSH_UNDERRIDE)
+        return rule_matches(r, f, &m->ev) ? MEMO_ALWAYS : MEMO_NEVER;
+    for (size_t i = 0; i < r->n_conds; i++) {
+        const struct sy_push_cond *c = &r->conds[i];
+        struct json_object *v;
+
+        if (!cond_event_value(c, f, &v))
+            return MEMO_NEVER;
+        if (!cond_is_personal(c)) {
+            if (!cond_holds(c, v, &m->ev))
+                return MEMO_NEVER;
+            continue;
+        }
+        if (mr->vals == NULL)
+            mr->vals = sy_arena_alloc(m->a, sizeof(*mr->vals) * r->n_conds);
+        mr->vals[i] = v;
+        personal = 1;
+    }
+    return personal ? MEMO_PER_USER : MEMO_ALWAYS;
+}
+
+static int
+memo_rule_matches(struct sy_push_memo *m, const struct facts *f, const struct sy_push_rule *r,
+                  struct sy_push_memo_rule *mr, const struct sy_push_ctx *ctx)
+{
+    if (mr->state == MEMO_UNKNOWN)
+        mr->state = memo_settle(m, f, r, mr);
+    if (mr->state != MEMO_PER_USER)
+        return mr->state == MEMO_ALWAYS;
+    if (r->kind == SY_PUSH_CONTENT)
+        return localpart_in(ctx->user_id, json_object_get_string(f->body));
+    for (size_t i = 0; i < r->n_conds; i++)
+        if (cond_is_personal(&r->conds[i]) && !cond_holds(&r->conds[i], mr->vals[i], ctx))
+            return 0;
+    return 1;
+}
+
+const struct sy_push_rule *
+sy_push_eval_memo(struct sy_push_memo *m, const char *user_id, const char *displayname)
+{
+    struct sy_push_ctx ctx = m->ev;
+    struct facts f = {.event = m->ev.event, .mentions = m->mentions, .body = m->body};
+    const struct sy_push_ruleset *rs = m->rs;
+
+    ctx.user_id = user_id;
+    ctx.displayname = displayname;
+    for (int k = 0; k < SY_PUSH_NKINDS; k++)
+        for (size_t i = 0; i < rs->n[k]; i++)
+            if (memo_rule_matches(m, &f, &rs->rules[k][i], &m->rules[k][i], &ctx))
                 return &rs->rules[k][i];
     return NULL;
 }

@@ -96,6 +96,46 @@ struct sy_push_ctx {
 /* The rule that matches, or NULL when none does (then nothing is notified). */
 const struct sy_push_rule *sy_push_eval(const struct sy_push_ruleset *rs,
                                         const struct sy_push_ctx *ctx);
+
+/*
+ * A per-event memo for evaluating one ruleset for many users: a room's
+ * members who kept the server-default rules all share one ruleset, and
+ * for one event most of its rules come out the same for each of them.
+ * Only a few things in a ruleset depend on who the user is: conditions
+ * with is_user_id, contains_display_name, and a content rule on the
+ * user's localpart.  The memo settles everything else once per event,
+ * the first time a rule is reached, and leaves only those per user.
+ *
+ * A memo holds for exactly one ruleset and one event with its
+ * event-level context (member count, sender level, notification levels),
+ * all fixed by sy_push_memo_init; users with rulesets of their own are
+ * evaluated with sy_push_eval (or a memo each).  The caller owns the
+ * memo (a stack variable is fine); what it allocates lives in 'a', and
+ * 'rs' and the event must outlive it.
+ */
+struct sy_push_memo_rule {
+    int state;                 /* what is known of the rule (eval.c) */
+    struct json_object **vals; /* per user: each user-dependent condition's event value */
+};
+
+struct sy_push_memo {
+    const struct sy_push_ruleset *rs;
+    struct sy_push_ctx ev;     /* the event-level context; user_id and displayname unused */
+    int mentions;              /* content has m.mentions: the legacy body rules step aside */
+    struct json_object *body;  /* content.body when it is a string, else NULL */
+    struct sy_arena *a;
+    struct sy_push_memo_rule *rules[SY_PUSH_NKINDS]; /* parallel to rs->rules */
+};
+
+void sy_push_memo_init(struct sy_push_memo *m, struct sy_arena *a,
+                       const struct sy_push_ruleset *rs, const struct sy_push_ctx *ctx);
+
+/*
+ * The rule of m's ruleset that matches m's event for this user (display
+ * name in the room, or NULL): always the rule sy_push_eval gives.
+ */
+const struct sy_push_rule *sy_push_eval_memo(struct sy_push_memo *m, const char *user_id,
+                                             const char *displayname);
 /* 1 if one condition holds for ctx. */
 int sy_push_cond_matches(const struct sy_push_cond *c, const struct sy_push_ctx *ctx);
 

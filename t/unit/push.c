@@ -433,6 +433,264 @@ test_json(void)
        "json: is_user_mention names the user, key escaped");
 }
 
+/* ---- the per-event memo gives exactly what sy_push_eval gives ---------------- */
+
+struct memo_user {
+    const char *user_id;
+    const char *displayname;
+    int ruleset; /* index into the test's rulesets; 0: the defaults */
+};
+
+/* A user ID longer than the glob's and the localpart's stack buffers. */
+#define LONG_LP                                                                                    \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
+static const struct memo_user memo_users[] = {
+    {ME, "Alice Liddell", 0},
+    {"@bob:example.org", "Bob", 0},
+    {"@carol:example.org", NULL, 0},
+    {"@dave:example.org", "", 0},
+    {"@room:example.org", "room", 0},
+    {"@al:example.org", "Al", 0},
+    {"@\xc3\xa9lodie:example.org", "\xc3\x89lodie", 0},
+    {"@" LONG_LP ":example.org", LONG_LP, 0},
+    {"@eve:example.org", "Eve", 1},
+    {"@frank:example.org", "Frank", 2},
+    {"@gina:example.org", "Gina", 3},
+    {"@carol2:example.org", "carol", 0},
+    {"@harry:example.org", "Harry", 1},
+    {"@ivy:example.org", "Alice", 0},
+};
+#define N_MEMO_USERS (sizeof(memo_users) / sizeof(memo_users[0]))
+
+static const char *const memo_events[] = {
+    MSG(",\"body\":\"hi\""),
+    MSG(",\"body\":\"hello Alice Liddell and Bob\""),
+    MSG(",\"body\":\"ping alice, eve and al!\""),
+    MSG(",\"body\":\"\xc3\xa9LODIE: bonjour\""),
+    MSG(",\"body\":\"hello " LONG_LP "\""),
+    MSG(",\"body\":\"hello Alice\",\"m.mentions\":{}"),
+    MSG(",\"body\":\"x\",\"m.mentions\":{\"user_ids\":[\"" ME "\"]}"),
+    MSG(",\"body\":\"x\",\"m.mentions\":{\"user_ids\":[\"@carol:example.org\",\"" ME "\",7]}"),
+    MSG(",\"body\":\"x\",\"m.mentions\":{\"user_ids\":\"" ME "\"}"),
+    MSG(",\"body\":\"@room meeting\""),
+    MSG(",\"body\":\"@room meeting\",\"m.mentions\":{\"room\":true}"),
+    MSG(",\"body\":\"x\",\"m.mentions\":{\"room\":true,\"user_ids\":[\"@bob:example.org\"]}"),
+    MSG(",\"body\":\"the cake is a lie, Eve\""),
+    MSG(",\"body\":\"my secret, Frank\""),
+    MSG(",\"body\":7"),
+    MSG(""),
+    MSG(",\"body\":\"* fixed, Alice\",\"m.relates_to\":{\"rel_type\":\"m.replace\"}"),
+    "{\"type\":\"m.room.message\",\"sender\":\"@bob:example.org\",\"room_id\":\"!r:example.org\","
+    "\"content\":{\"msgtype\":\"m.notice\",\"body\":\"Alice Liddell\"}}",
+    "{\"type\":\"m.room.message\",\"sender\":\"@boss:example.org\",\"room_id\":\"!r:example.org\","
+    "\"content\":{\"body\":\"from the boss\"}}",
+    "{\"type\":\"m.room.message\",\"sender\":\"@bob:example.org\","
+    "\"room_id\":\"!quiet:example.org\",\"content\":{\"body\":\"quiet alice\"}}",
+    "{\"type\":\"m.room.member\",\"state_key\":\"" ME "\",\"sender\":\"@bob:example.org\","
+    "\"content\":{\"membership\":\"invite\"}}",
+    "{\"type\":\"m.room.member\",\"state_key\":\"@eve:example.org\","
+    "\"sender\":\"@bob:example.org\",\"content\":{\"membership\":\"invite\"}}",
+    "{\"type\":\"m.room.member\",\"state_key\":\"@bob:example.org\","
+    "\"sender\":\"@bob:example.org\",\"content\":{\"membership\":\"join\",\"displayname\":\"B\"}}",
+    "{\"type\":\"m.reaction\",\"sender\":\"@bob:example.org\",\"content\":{\"m.relates_to\":"
+    "{\"rel_type\":\"m.annotation\",\"key\":\"alice\"}}}",
+    "{\"type\":\"m.room.tombstone\",\"state_key\":\"\",\"sender\":\"@b:x\",\"content\":{}}",
+    "{\"type\":\"m.room.server_acl\",\"state_key\":\"\",\"sender\":\"@b:x\",\"content\":{}}",
+    "{\"type\":\"m.call.invite\",\"sender\":\"@b:x\",\"content\":{}}",
+    "{\"type\":\"m.room.encrypted\",\"sender\":\"@b:x\",\"content\":{}}",
+    "{\"type\":\"m.room.name\",\"state_key\":\"\",\"sender\":\"@b:x\",\"content\":{\"name\":\"n\"}}",
+};
+#define N_MEMO_EVENTS (sizeof(memo_events) / sizeof(memo_events[0]))
+
+/* The rulesets users may have: 0 the defaults, then three kinds of own rules. */
+static void
+memo_rulesets(struct sy_push_ruleset rs[4])
+{
+    static const struct sy_db_push_rule own[] = {
+        {.user_id = "u",
+         .kind = "override",
+         .rule_id = "mine",
+         .priority = 2,
+         .conditions = "[{\"kind\":\"event_match\",\"key\":\"content.body\","
+                       "\"pattern\":\"secret\"}]",
+         .actions = "[\"notify\",{\"set_tweak\":\"highlight\",\"value\":true}]",
+         .enabled = 1},
+        {.user_id = "u",
+         .kind = "override",
+         .rule_id = "name_in_small_room",
+         .priority = 1,
+         .conditions = "[{\"kind\":\"room_member_count\",\"is\":\"<3\"},"
+                       "{\"kind\":\"contains_display_name\"}]",
+         .actions = "[\"notify\"]",
+         .enabled = 1},
+        {.user_id = "u",
+         .kind = "content",
+         .rule_id = "cake",
+         .priority = 1,
+         .pattern = "cake*lie",
+         .actions = "[\"notify\"]",
+         .enabled = 1},
+        {.user_id = "u",
+         .kind = "room",
+         .rule_id = "!quiet:example.org",
+         .priority = 1,
+         .actions = "[]",
+         .enabled = 1},
+        {.user_id = "u",
+         .kind = "sender",
+         .rule_id = "@boss:example.org",
+         .priority = 1,
+         .actions = "[\"notify\",{\"set_tweak\":\"highlight\"}]",
+         .enabled = 1},
+    };
+    static const struct sy_db_push_default quiet[] = {
+        {.user_id = "u", .kind = "underride", .rule_id = ".m.rule.message", .enabled = -1,
+         .actions = "[]"},
+        {.user_id = "u", .kind = "override", .rule_id = ".m.rule.contains_display_name",
+         .enabled = 0},
+        {.user_id = "u", .kind = "content", .rule_id = ".m.rule.contains_user_name",
+         .enabled = 0},
+    };
+    static const struct sy_db_push_default master_on[] = {
+        {.user_id = "u", .kind = "override", .rule_id = ".m.rule.master", .enabled = 1},
+    };
+
+    sy_push_ruleset_build(A, NULL, 0, NULL, 0, &rs[0]);
+    sy_push_ruleset_build(A, own, 5, NULL, 0, &rs[1]);
+    sy_push_ruleset_build(A, own, 2, quiet, 3, &rs[2]);
+    sy_push_ruleset_build(A, NULL, 0, master_on, 1, &rs[3]);
+}
+
+/*
+ * Every user of memo_users against one event: one memo per ruleset,
+ * users visited in 'order' (0 forward, 1 backward) so that a rule is
+ * settled by different users first.  The number of mismatches; each
+ * distinct winner is added to 'seen'.
+ */
+static int
+memo_round(struct sy_push_ruleset rs[4], struct sy_push_ctx base, int order, const char **seen,
+           size_t *n_seen)
+{
+    struct sy_push_memo memo[4];
+    int bad = 0;
+
+    for (int k = 0; k < 4; k++)
+        sy_push_memo_init(&memo[k], A, &rs[k], &base);
+    for (size_t j = 0; j < N_MEMO_USERS; j++) {
+        const struct memo_user *u = &memo_users[order ? N_MEMO_USERS - 1 - j : j];
+        struct sy_push_ctx c = base;
+        const struct sy_push_rule *want, *got;
+        size_t s;
+
+        c.user_id = u->user_id;
+        c.displayname = u->displayname;
+        want = sy_push_eval(&rs[u->ruleset], &c);
+        got = sy_push_eval_memo(&memo[u->ruleset], u->user_id, u->displayname);
+        if (got != want) {
+            bad++;
+            diag("memo: %s gets %s, sy_push_eval %s", u->user_id, got ? got->rule_id : "-",
+                 want ? want->rule_id : "-");
+        }
+        for (s = 0; s < *n_seen; s++)
+            if (strcmp(seen[s], want ? want->rule_id : "-") == 0)
+                break;
+        if (s == *n_seen && *n_seen < 64)
+            seen[(*n_seen)++] = want ? want->rule_id : "-";
+    }
+    return bad;
+}
+
+static void
+test_memo(void)
+{
+    static const int64_t counts[] = {2, 5};
+    static const int64_t levels[] = {0, 50, 100};
+    struct sy_push_ruleset rs[4];
+    struct json_object *notif[2];
+    const char *seen[64];
+    size_t n_seen = 0;
+    int rounds = 0, bad = 0;
+
+    memo_rulesets(rs);
+    notif[0] = NULL;
+    notif[1] = J("{\"room\":75}");
+    for (size_t e = 0; e < N_MEMO_EVENTS; e++) {
+        struct sy_push_ctx base = ctx_for(memo_events[e]);
+        int bad_event = 0;
+
+        for (size_t ci = 0; ci < 2; ci++)
+            for (size_t li = 0; li < 3; li++)
+                for (size_t ni = 0; ni < 2; ni++)
+                    for (int order = 0; order < 2; order++) {
+                        base.member_count = counts[ci];
+                        base.sender_level = levels[li];
+                        base.notification_levels = notif[ni];
+                        bad_event += memo_round(rs, base, order, seen, &n_seen);
+                        rounds++;
+                    }
+        if (bad_event > 0)
+            diag("memo: %d mismatches for event %s", bad_event, memo_events[e]);
+        bad += bad_event;
+    }
+    is_int(bad, 0, "memo: same rule as sy_push_eval in %d rounds of %d users", rounds,
+           (int)N_MEMO_USERS);
+    /* The cases must reach the user-dependent rules, not just .m.rule.message. */
+    {
+        static const char *const want[] = {
+            ".m.rule.is_user_mention", ".m.rule.contains_display_name",
+            ".m.rule.contains_user_name", ".m.rule.invite_for_me", ".m.rule.roomnotif",
+            ".m.rule.is_room_mention", ".m.rule.suppress_notices", ".m.rule.member_event",
+            ".m.rule.suppress_edits", ".m.rule.reaction", ".m.rule.room_one_to_one",
+            ".m.rule.message", ".m.rule.master", "mine", "name_in_small_room", "cake",
+            "!quiet:example.org", "@boss:example.org", "-"};
+        int missing = 0;
+
+        for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+            size_t s;
+
+            for (s = 0; s < n_seen && strcmp(seen[s], want[w]) != 0; s++)
+                ;
+            if (s == n_seen) {
+                diag("memo: no user got %s", want[w]);
+                missing++;
+            }
+        }
+        is_int(missing, 0, "memo: the cases reach every kind of winner");
+    }
+}
+
+/* One event, one memo: each user gets their own answer from the shared memo. */
+static void
+test_memo_users(void)
+{
+    struct sy_push_ruleset rs;
+    struct sy_push_memo m;
+    struct sy_push_ctx c;
+
+    sy_push_ruleset_build(A, NULL, 0, NULL, 0, &rs);
+    c = ctx_for(MSG(",\"body\":\"alice, ask Bob\""));
+    sy_push_memo_init(&m, A, &rs, &c);
+    is_str(sy_push_eval_memo(&m, ME, "Alice Liddell")->rule_id, ".m.rule.contains_user_name",
+           "memo: alice's localpart");
+    is_str(sy_push_eval_memo(&m, "@bob:example.org", "Bob")->rule_id,
+           ".m.rule.contains_display_name", "memo: bob's display name");
+    is_str(sy_push_eval_memo(&m, "@carol:example.org", NULL)->rule_id, ".m.rule.message",
+           "memo: carol is not named");
+    is_str(sy_push_eval_memo(&m, ME, NULL)->rule_id, ".m.rule.contains_user_name",
+           "memo: alice again, from the same memo");
+
+    c = ctx_for("{\"type\":\"m.room.member\",\"state_key\":\"@carol:example.org\","
+                "\"sender\":\"@bob:example.org\",\"content\":{\"membership\":\"invite\"}}");
+    sy_push_memo_init(&m, A, &rs, &c);
+    is_str(sy_push_eval_memo(&m, ME, "Alice")->rule_id, ".m.rule.member_event",
+           "memo: someone else's invite");
+    is_str(sy_push_eval_memo(&m, "@carol:example.org", NULL)->rule_id, ".m.rule.invite_for_me",
+           "memo: the invitee's invite");
+}
+
 int
 main(void)
 {
@@ -443,6 +701,8 @@ main(void)
     test_actions();
     test_defaults();
     test_json();
+    test_memo();
+    test_memo_users();
     sy_arena_free(A);
     return done_testing();
 }
