@@ -509,7 +509,8 @@ rule_matches(const struct sy_push_rule *r, const struct facts *f, const struct s
             return 0;
         if (r->pattern_is_localpart)
             return localpart_in(ctx->user_id, json_object_get_string(f->body));
-        return r->pattern != NULL && sy_push_glob(r->pattern, json_object_get_string(f->body), 1, 0);
+        return r->pattern != NULL &&
+               sy_push_glob(r->pattern, json_object_get_string(f->body), 1, 0);
     case SY_PUSH_ROOM:
         s = top_string(f->event, "room_id");
         return s != NULL && strcmp(s, r->rule_id) == 0;
@@ -583,6 +584,7 @@ memo_settle(struct sy_push_memo *m, const struct facts *f, const struct sy_push_
         return MEMO_NEVER;
     if (r->kind == SY_PUSH_CONTENT && r->pattern_is_localpart)
         return f->body != NULL ? MEMO_PER_USER : MEMO_NEVER;
+    /* A content pattern, room or sender rule looks at the event only. */
     if (r->kind != SY_PUSH_OVERRIDE && r->kind != SY_PUSH_UNDERRIDE)
         return rule_matches(r, f, &m->ev) ? MEMO_ALWAYS : MEMO_NEVER;
     for (size_t i = 0; i < r->n_conds; i++) {

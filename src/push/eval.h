@@ -8,7 +8,9 @@
  * notification levels) into a struct sy_push_ctx and hands over the
  * user's ruleset (push/rules.h builds it).  Rules are checked kind by
  * kind (override, content, room, sender, underride) and in order within
- * a kind; the first enabled rule whose conditions all hold wins.
+ * a kind; the first enabled rule whose conditions all hold wins.  For
+ * one event and many users with the same ruleset, struct sy_push_memo
+ * does the part that is the same for all of them only once.
  *
  * Glob patterns (event_match, content rules) use '*' and '?' over code
  * points, case-insensitively (ASCII, Latin-1, Latin Extended-A, Greek
@@ -120,15 +122,15 @@ struct sy_push_memo_rule {
 
 struct sy_push_memo {
     const struct sy_push_ruleset *rs;
-    struct sy_push_ctx ev;     /* the event-level context; user_id and displayname unused */
-    int mentions;              /* content has m.mentions: the legacy body rules step aside */
-    struct json_object *body;  /* content.body when it is a string, else NULL */
+    struct sy_push_ctx ev;    /* the event-level context; user_id and displayname unused */
+    int mentions;             /* content has m.mentions: the legacy body rules step aside */
+    struct json_object *body; /* content.body when it is a string, else NULL */
     struct sy_arena *a;
     struct sy_push_memo_rule *rules[SY_PUSH_NKINDS]; /* parallel to rs->rules */
 };
 
-void sy_push_memo_init(struct sy_push_memo *m, struct sy_arena *a,
-                       const struct sy_push_ruleset *rs, const struct sy_push_ctx *ctx);
+void sy_push_memo_init(struct sy_push_memo *m, struct sy_arena *a, const struct sy_push_ruleset *rs,
+                       const struct sy_push_ctx *ctx);
 
 /*
  * The rule of m's ruleset that matches m's event for this user (display
@@ -136,6 +138,7 @@ void sy_push_memo_init(struct sy_push_memo *m, struct sy_arena *a,
  */
 const struct sy_push_rule *sy_push_eval_memo(struct sy_push_memo *m, const char *user_id,
                                              const char *displayname);
+
 /* 1 if one condition holds for ctx. */
 int sy_push_cond_matches(const struct sy_push_cond *c, const struct sy_push_ctx *ctx);
 

@@ -443,8 +443,8 @@ struct memo_user {
 
 /* A user ID longer than the glob's and the localpart's stack buffers. */
 #define LONG_LP                                                                                    \
-    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
-    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"   \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"   \
     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 
 static const struct memo_user memo_users[] = {
@@ -501,7 +501,8 @@ static const char *const memo_events[] = {
     "{\"type\":\"m.room.server_acl\",\"state_key\":\"\",\"sender\":\"@b:x\",\"content\":{}}",
     "{\"type\":\"m.call.invite\",\"sender\":\"@b:x\",\"content\":{}}",
     "{\"type\":\"m.room.encrypted\",\"sender\":\"@b:x\",\"content\":{}}",
-    "{\"type\":\"m.room.name\",\"state_key\":\"\",\"sender\":\"@b:x\",\"content\":{\"name\":\"n\"}}",
+    "{\"type\":\"m.room.name\",\"state_key\":\"\",\"sender\":\"@b:x\",\"content\":{\"name\":\"n\"}"
+    "}",
 };
 #define N_MEMO_EVENTS (sizeof(memo_events) / sizeof(memo_events[0]))
 
@@ -547,12 +548,16 @@ memo_rulesets(struct sy_push_ruleset rs[4])
          .enabled = 1},
     };
     static const struct sy_db_push_default quiet[] = {
-        {.user_id = "u", .kind = "underride", .rule_id = ".m.rule.message", .enabled = -1,
+        {.user_id = "u",
+         .kind = "underride",
+         .rule_id = ".m.rule.message",
+         .enabled = -1,
          .actions = "[]"},
-        {.user_id = "u", .kind = "override", .rule_id = ".m.rule.contains_display_name",
+        {.user_id = "u",
+         .kind = "override",
+         .rule_id = ".m.rule.contains_display_name",
          .enabled = 0},
-        {.user_id = "u", .kind = "content", .rule_id = ".m.rule.contains_user_name",
-         .enabled = 0},
+        {.user_id = "u", .kind = "content", .rule_id = ".m.rule.contains_user_name", .enabled = 0},
     };
     static const struct sy_db_push_default master_on[] = {
         {.user_id = "u", .kind = "override", .rule_id = ".m.rule.master", .enabled = 1},
@@ -639,13 +644,25 @@ test_memo(void)
            (int)N_MEMO_USERS);
     /* The cases must reach the user-dependent rules, not just .m.rule.message. */
     {
-        static const char *const want[] = {
-            ".m.rule.is_user_mention", ".m.rule.contains_display_name",
-            ".m.rule.contains_user_name", ".m.rule.invite_for_me", ".m.rule.roomnotif",
-            ".m.rule.is_room_mention", ".m.rule.suppress_notices", ".m.rule.member_event",
-            ".m.rule.suppress_edits", ".m.rule.reaction", ".m.rule.room_one_to_one",
-            ".m.rule.message", ".m.rule.master", "mine", "name_in_small_room", "cake",
-            "!quiet:example.org", "@boss:example.org", "-"};
+        static const char *const want[] = {".m.rule.is_user_mention",
+                                           ".m.rule.contains_display_name",
+                                           ".m.rule.contains_user_name",
+                                           ".m.rule.invite_for_me",
+                                           ".m.rule.roomnotif",
+                                           ".m.rule.is_room_mention",
+                                           ".m.rule.suppress_notices",
+                                           ".m.rule.member_event",
+                                           ".m.rule.suppress_edits",
+                                           ".m.rule.reaction",
+                                           ".m.rule.room_one_to_one",
+                                           ".m.rule.message",
+                                           ".m.rule.master",
+                                           "mine",
+                                           "name_in_small_room",
+                                           "cake",
+                                           "!quiet:example.org",
+                                           "@boss:example.org",
+                                           "-"};
         int missing = 0;
 
         for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
