@@ -65,3 +65,12 @@ sy_room_claim_release(struct sy_room_claim *c)
     pthread_cond_broadcast(&released);
     pthread_mutex_unlock(&lock);
 }
+
+void
+sy_room_claim_wait(const char *room_id)
+{
+    pthread_mutex_lock(&lock);
+    while (taken(&room_id, 1))
+        pthread_cond_wait(&released, &lock);
+    pthread_mutex_unlock(&lock);
+}

@@ -23,5 +23,12 @@ struct sy_room_claim {
 /* Wait until no other claim holds any of rooms[0..n), then hold them all. */
 void sy_room_claim_take(struct sy_room_claim *c, const char *const *rooms, size_t n);
 void sy_room_claim_release(struct sy_room_claim *c);
+/*
+ * Wait until no claim holds room_id.  A writer does this for the room of
+ * the send at the head of its queue before taking the queue: what
+ * arrives while another writer builds that room joins the next batch
+ * instead of waiting in a batch of its own.
+ */
+void sy_room_claim_wait(const char *room_id);
 
 #endif /* SY_ROOMS_CLAIM_H */

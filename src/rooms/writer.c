@@ -20,6 +20,7 @@
 #include "db/db.h"
 #include "node.h"
 #include "rooms/batch.h"
+#include "rooms/claim.h"
 #include "rooms/event_cache.h"
 #include "rooms/room.h"
 #include "rooms/room_writer.h"
@@ -150,6 +151,21 @@ complete(struct sy_send_job **jobs, size_t n)
     pthread_mutex_unlock(&lock);
 }
 
+/* A copy of the room of the queue's first job (caller frees), or NULL when stopping with none. */
+static char *
+head_room(void)
+{
+    char *room = NULL;
+
+    pthread_mutex_lock(&lock);
+    while (head == NULL && !stopping)
+        pthread_cond_wait(&queued_cv, &lock);
+    if (head != NULL && (room = strdup(head->s.room_id)) == NULL)
+        abort();
+    pthread_mutex_unlock(&lock);
+    return room;
+}
+
 /* Up to BATCH_MAX queued jobs, or 0 when stopping with nothing queued. */
 static size_t
 take(struct sy_send_job **jobs)
@@ -176,7 +192,15 @@ writer_main(void *arg)
     struct sy_send_job *jobs[BATCH_MAX];
     size_t n;
 
-    while ((n = take(jobs)) > 0) {
+    for (;;) {
+        char *room = head_room();
+
+        /* While the other writer builds this room, its sends pile up for one batch. */
+        if (room != NULL)
+            sy_room_claim_wait(room);
+        free(room);
+        if ((n = take(jobs)) == 0)
+            break;
         sy_event_cache_trim(wr->events); /* between batches: no state map points into it */
         write_jobs(wr, jobs, n);
         complete(jobs, n);
