@@ -13,12 +13,22 @@
  *
  * Stream positions are taken as late as they can be: the stream head's
  * row stays locked until COMMIT, and another writer's batch (rooms/writer.c
- * runs two) waits for it.  Plain messages are built, signed and authorised
- * first and given their positions when the first position is needed: by
- * an event of another kind, or at the end.  So one writer builds its batch
- * while the other's commits.  A job that fails its own checks (auth rules,
- * relation or redaction rules) gets its error and writes nothing; the
- * others go on.  A database error fails the batch as a whole.
+ * runs two) waits for it.  Plain messages are built, signed, authorised
+ * and evaluated for push at placeholder positions, numbered when the
+ * first position is needed: by an event of another kind, or at the end.
+ * A job that fails its own checks (auth rules, relation or redaction
+ * rules) gets its error and writes nothing; the others go on.  A
+ * database error fails the batch as a whole.
+ *
+ * A batch of plain messages does not wait for its rooms' locks to build:
+ * it builds on the rooms' tips (rooms/cache.h) -- what the batch before
+ * it in each room built, committed or not -- then takes the locks and
+ * checks that the database agrees.  So in a busy room one batch builds
+ * while the one before it commits.  A tip the database does not confirm
+ * (that batch failed; a transaction ID was used meanwhile) means the
+ * batch is thrown away and built again the ordinary way, locks first.
+ * Claims (rooms/claim.h) keep one room's batches building one at a time
+ * and taking the room's lock in the order they built.
  */
 #include <stdlib.h>
 #include <string.h>

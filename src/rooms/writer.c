@@ -3,9 +3,11 @@
  * database connection takes every queued send and writes them as one
  * batch (rooms/batch.c), so sends that arrive together share one commit.
  * Two such threads take turns: while one batch waits for its commit, the
- * next is built, signed and authorised.  Batches touching the same room
- * are ordered by the room's row lock, and their stream positions by the
- * stream head's (rooms/batch.c takes both, rooms first).
+ * next is built, signed and authorised, also in the same room (on the
+ * room's tip; rooms/batch.c).  Batches touching the same room build in
+ * turn (rooms/claim.h) and commit in the order of the room's row lock,
+ * and their stream positions are ordered by the stream head's lock
+ * (rooms/batch.c takes both, rooms first).
  *
  * A job is shared by the writer and its submitter and freed by whichever
  * lets go last (refs, under 'lock').  Its inputs are deep copies: the
