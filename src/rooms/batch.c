@@ -536,6 +536,18 @@ all_plain(struct sy_send_job **jobs, size_t n)
     return 1;
 }
 
+static int
+write_once(struct sy_db *db, const struct sy_node *node, struct sy_event_cache *events,
+           struct sy_send_job **jobs, size_t n, int on_tips, struct sy_error *err)
+{
+    struct batch b = {.db = db, .a = sy_arena_new(), .node = node, .events = events,
+                      .jobs = jobs, .n = n, .on_tips = on_tips};
+    int rc = write_batch(&b, err);
+
+    sy_arena_free(b.a);
+    return rc;
+}
+
 /*
  * Plain messages build on the rooms' tips, so a batch builds while the
  * one before it in the same rooms commits; anything else, or tips the
@@ -545,16 +557,10 @@ int
 sy_room_batch_write(struct sy_db *db, const struct sy_node *node, struct sy_event_cache *events,
                     struct sy_send_job **jobs, size_t n, struct sy_error *err)
 {
-    int on_tips = all_plain(jobs, n), rc;
+    int rc = write_once(db, node, events, jobs, n, all_plain(jobs, n), err);
 
-    for (;;) {
-        struct batch b = {.db = db, .a = sy_arena_new(), .node = node, .events = events,
-                          .jobs = jobs, .n = n, .on_tips = on_tips};
-
-        rc = write_batch(&b, err);
-        sy_arena_free(b.a);
-        if (rc != REDO || !on_tips)
-            return rc == REDO ? sy_err_internal(err, "a batch without tips redone") : rc;
-        on_tips = 0;
-    }
+    /* Only a batch built on tips is redone; the ordinary way never is. */
+    if (rc == REDO)
+        rc = write_once(db, node, events, jobs, n, 0, err);
+    return rc;
 }
