@@ -25,8 +25,8 @@
  * it in each room built, committed or not -- then takes the locks and
  * checks that the database agrees.  So in a busy room one batch builds
  * while the one before it commits.  A tip the database does not confirm
- * (that batch failed; a transaction ID was used meanwhile) means the
- * batch is thrown away and built again the ordinary way, locks first.
+ * (the batch before failed) means the batch is thrown away and built
+ * again the ordinary way, locks first.
  * Claims (rooms/claim.h) keep one room's batches building one at a time
  * and taking the room's lock in the order they built.
  */
@@ -124,16 +124,14 @@ setup(struct batch *b)
 }
 
 /*
- * Lock every room of the batch; read their rows and extremities into
- * rows[] and ext[] (by room index; a NULL room_id: no such room) and the
- * jobs' transaction IDs into found[].
+ * Lock every room of the batch and read their rows and extremities into
+ * rows[] and ext[] (by room index; a NULL room_id: no such room).
  */
 static int
 lock_rooms(struct batch *b, struct sy_db_room *rows, struct sy_db_extremities *ext,
-           const char **found, struct sy_error *err)
+           struct sy_error *err)
 {
     struct sy_db_room *locked;
-    struct sy_db_txn *txns = sy_arena_alloc(b->a, sizeof(*txns) * b->n);
     size_t n_locked;
 
     memset(rows, 0, sizeof(*rows) * b->n_rooms);
@@ -143,13 +141,22 @@ lock_rooms(struct batch *b, struct sy_db_room *rows, struct sy_db_extremities *e
         return err->code;
     for (size_t r = 0; r < n_locked; r++)
         rows[room_index(b, locked[r].room_id)] = locked[r];
+    return SY_OK;
+}
+
+/* The events the jobs' transaction IDs already made, into b->found. */
+static int
+find_txns(struct batch *b, struct sy_error *err)
+{
+    struct sy_db_txn *txns = sy_arena_alloc(b->a, sizeof(*txns) * b->n);
+
     for (size_t i = 0; i < b->n; i++) {
         const struct sy_room_send *s = &b->jobs[i]->s;
 
         txns[i] = (struct sy_db_txn){s->sender, s->txn_device_id, s->room_id,
                                      sy_room_send_txn_kind(s), s->txn_id};
     }
-    return sy_db_events_by_txn_many(b->db, b->a, txns, b->n, found, err);
+    return sy_db_events_by_txn_many(b->db, b->a, txns, b->n, b->found, err);
 }
 
 /* Every room's tip (rooms/cache.h) as its row and extremities; 0 if one has none. */
@@ -178,8 +185,11 @@ same_tip(const struct sy_db_room *x, const struct sy_db_extremities *ex,
 
 /*
  * A batch built on tips: lock its rooms and check that the database says
- * what the tips said, and that no job's transaction ID was used meanwhile.
- * REDO when not: the batch is written again the ordinary way.
+ * what the tips said; REDO when not, and the batch is written again the
+ * ordinary way.  Its transaction IDs were looked up before it built: one
+ * used meanwhile by a batch still committing then is caught by the
+ * events_txn unique index, which fails this batch, and the writer retries
+ * its sends one at a time.
  */
 static int
 check_tips(struct batch *b, struct sy_error *err)
@@ -187,13 +197,10 @@ check_tips(struct batch *b, struct sy_error *err)
     struct sy_db_room *rows = sy_arena_alloc(b->a, sizeof(*rows) * b->n_rooms);
     struct sy_db_extremities *ext = sy_arena_alloc(b->a, sizeof(*ext) * b->n_rooms);
 
-    if (lock_rooms(b, rows, ext, b->found, err) != SY_OK)
+    if (lock_rooms(b, rows, ext, err) != SY_OK)
         return err->code;
     for (size_t r = 0; r < b->n_rooms; r++)
         if (!same_tip(&b->rows[r], &b->ext[r], &rows[r], &ext[r]))
-            return REDO;
-    for (size_t i = 0; i < b->n; i++)
-        if (b->found[i] != NULL)
             return REDO;
     return SY_OK;
 }
@@ -474,7 +481,8 @@ build(struct batch *b, struct sy_error *err)
 {
     int rc;
 
-    if (!b->on_tips && lock_rooms(b, b->rows, b->ext, b->found, err) != SY_OK)
+    if ((!b->on_tips && lock_rooms(b, b->rows, b->ext, err) != SY_OK) ||
+        find_txns(b, err) != SY_OK)
         return err->code;
     for (size_t i = 0; i < b->n; i++)
         if ((rc = run_job(b, i, err)) != SY_OK)
