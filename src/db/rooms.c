@@ -16,7 +16,6 @@ const struct sy_stmt sy_db_rooms_stmts[] = {
     {"rooms_insert", "INSERT INTO rooms (room_id, room_version, creator, created_ts) "
                      "VALUES ($1, $2, $3, $4)"},
     {"rooms_get", "SELECT " ROOM_COLS " FROM rooms WHERE room_id = $1"},
-    {"rooms_lock", "SELECT " ROOM_COLS " FROM rooms WHERE room_id = $1 FOR UPDATE"},
     {"rooms_lock_many", "SELECT " ROOM_COLS " FROM rooms WHERE room_id = ANY($1::text[]) "
                         "ORDER BY room_id FOR UPDATE"},
     {"rooms_set_state_group", "UPDATE rooms SET current_state_group = $2 WHERE room_id = $1"},
@@ -73,13 +72,6 @@ sy_db_room_get(struct sy_db *db, struct sy_arena *a, const char *room_id, struct
                struct sy_error *err)
 {
     return get_room(db, a, "rooms_get", room_id, out, err);
-}
-
-int
-sy_db_room_lock(struct sy_db *db, struct sy_arena *a, const char *room_id, struct sy_db_room *out,
-                struct sy_error *err)
-{
-    return get_room(db, a, "rooms_lock", room_id, out, err);
 }
 
 int

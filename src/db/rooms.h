@@ -25,12 +25,12 @@ int sy_db_room_insert(struct sy_db *db, const char *room_id, const char *version
 /* 0 and *out, or SY_ENOTFOUND (M_NOT_FOUND). */
 int sy_db_room_get(struct sy_db *db, struct sy_arena *a, const char *room_id,
                    struct sy_db_room *out, struct sy_error *err);
-/* As sy_db_room_get, and lock the row until the transaction ends: one writer per room. */
-/* Lock the rows of the rooms ids[0..n) that exist, in room_id order: *out in 'a'. */
+/*
+ * Lock the rows of the rooms ids[0..n) that exist, in room_id order, until
+ * the transaction ends (one writer per room): *out in 'a'.
+ */
 int sy_db_rooms_lock_many(struct sy_db *db, struct sy_arena *a, const char *const *ids, size_t n,
                           struct sy_db_room **out, size_t *n_out, struct sy_error *err);
-int sy_db_room_lock(struct sy_db *db, struct sy_arena *a, const char *room_id,
-                    struct sy_db_room *out, struct sy_error *err);
 int sy_db_room_set_state_group(struct sy_db *db, const char *room_id, int64_t group,
                                struct sy_error *err);
 
