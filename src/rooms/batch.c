@@ -219,7 +219,7 @@ publish_tips(struct batch *b)
             sy_room_cache_drop_tip(w->room_id);
             continue;
         }
-        ext = (struct sy_db_extremities){(const char **)w->prev, w->n_prev, w->depth - 1};
+        ext = (struct sy_db_extremities){w->prev, w->n_prev, w->depth - 1};
         sy_room_cache_put_tip(&b->rows[r], &ext);
     }
 }

@@ -5,9 +5,10 @@
  * A batch builds on its rooms' tips (rooms/cache.h) and publishes new
  * ones; the claim makes the next batch of the same room wait for them
  * instead of building on an older tip and failing its check at commit.
- * Held from before the tips are read until the rooms' database locks are
- * taken, so batches of one room take those locks in the order they
- * built: one batch builds while the one before it commits.
+ * Held from before the tips are read until the batch has built and holds
+ * the rooms' database locks (a batch on tips takes them after building,
+ * an ordinary one before), so batches of one room take those locks in
+ * the order they built: one batch builds while the one before it commits.
  */
 #ifndef SY_ROOMS_CLAIM_H
 #define SY_ROOMS_CLAIM_H
