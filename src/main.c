@@ -29,6 +29,7 @@
 #include "rooms/cache.h"
 #include "rooms/room.h"
 #include "sync/notifier.h"
+#include "sync/positions.h"
 #include "sync/typing.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -191,6 +192,7 @@ teardown(struct daemon *d)
     sy_room_writer_stop(); /* a no-op unless start-up failed half-way */
     sy_db_auth_listen_stop();
     sy_http_free(d->node.http);
+    sy_event_positions_stop(); /* no worker left to write events: the writer lock goes */
     if (d->drain_timer != NULL)
         event_free(d->drain_timer);
     sy_router_free(d->node.router);
@@ -260,6 +262,7 @@ run(struct daemon *d, const char *config_path)
     } else {
         setup_node(d);
         if (sy_db_auth_listen_start(d->node.dsn, &err) != SY_OK ||
+            sy_event_positions_start(d->node.dsn, &err) != SY_OK ||
             sy_room_writer_start(&d->node, &err) != SY_OK ||
             sy_http_start(&d->node, d->base, &d->node.http, &err) != SY_OK) {
             sy_log(SY_LOG_ERROR, "%s", err.msg);

@@ -11,11 +11,10 @@
  * pending and then goes the ordinary persist path, so it reads what the
  * events before it wrote.
  *
- * Stream positions are taken as late as they can be: the stream head's
- * row stays locked until COMMIT, and another writer's batch (rooms/writer.c
- * runs two) waits for it.  Plain messages are built, signed, authorised
- * and evaluated for push at placeholder positions, numbered when the
- * first position is needed: by an event of another kind, or at the end.
+ * Stream positions come from memory (sync/positions.h), taken when the
+ * batch starts: no batch waits for another's commit to get its positions,
+ * so batches in different rooms commit side by side (and PostgreSQL
+ * flushes their commits together).
  * A job that fails its own checks (auth rules, relation or redaction
  * rules) gets its error and writes nothing; the others go on.  A
  * database error fails the batch as a whole.
@@ -36,7 +35,6 @@
 #include "db/db.h"
 #include "db/events.h"
 #include "db/rooms.h"
-#include "db/streams.h"
 #include "json/json.h"
 #include "push/counts.h"
 #include "rooms/batch.h"
@@ -48,6 +46,7 @@
 #include "rooms/relations.h"
 #include "rooms/room_writer.h"
 #include "sync/live.h"
+#include "sync/positions.h"
 #include "sync/stream.h"
 #include "util/arena.h"
 #include "util/err.h"
@@ -68,8 +67,8 @@ struct batch {
     const char **found;             /* per job: the event its transaction ID already made */
     const struct sy_event **written; /* per job: the event it wrote */
     struct sy_room_writer **writer_of; /* per job: its room's writer */
-    int positioned;                 /* stream positions taken */
-    int64_t next_pos, last_pos;
+    int positioned;                 /* stream positions taken, not finished */
+    int64_t first_pos, next_pos, last_pos;
     struct sy_persist_batch pending;
     struct sy_live_list live; /* what was written, in stream order */
     int on_tips;              /* built on the rooms' tips, checked before commit */
@@ -231,19 +230,31 @@ drop_tips(struct batch *b)
         sy_room_cache_drop_tip(b->rooms[r]);
 }
 
-/* Positions for every job: the stream head stays locked until commit. */
+/* A position for every job, taken in the rooms' build order (under their claims). */
 static int
 take_positions(struct batch *b, struct sy_error *err)
 {
-    int64_t last;
-
-    if (sy_db_stream_head_advance_by(b->db, sy_stream_name(SY_STREAM_EVENTS), (int64_t)b->n,
-                                     &last, err) != SY_OK)
+    if (sy_event_positions_take((int64_t)b->n, &b->first_pos, err) != SY_OK)
         return err->code;
-    b->next_pos = last - (int64_t)b->n + 1;
-    b->last_pos = last;
+    b->next_pos = b->first_pos;
+    b->last_pos = b->first_pos + (int64_t)b->n - 1;
     b->positioned = 1;
     return SY_OK;
+}
+
+/* The batch's positions are final: written and committed, or never to be used. */
+static void
+finish_positions(struct batch *b, int committed)
+{
+    if (!b->positioned)
+        return;
+    /* Positions taken for jobs that wrote nothing (refused, repeated, unchanged). */
+    if (!committed)
+        b->next_pos = b->first_pos;
+    if (b->next_pos <= b->last_pos)
+        sy_live_positions_unused(b->next_pos, b->last_pos);
+    sy_event_positions_finish(b->first_pos);
+    b->positioned = 0;
 }
 
 /* A database error ends the batch; anything else is the job's own answer. */
@@ -321,18 +332,13 @@ is_plain(const struct sy_room_send *s)
            (s->content == NULL || sy_json_get(s->content, "m.relates_to") == NULL);
 }
 
-/*
- * A built plain job's rows into the pending batch: at the next position,
- * or, before positions are taken, at a placeholder numbered then.  Its
- * push outcomes are evaluated here either way, before the stream head is
- * locked when they can be.
- */
+/* A built plain job's rows and push outcomes into the pending batch, at the next position. */
 static int
 add_plain(struct batch *b, size_t i, struct sy_error *fatal)
 {
     struct sy_room_writer *w = b->writer_of[i];
     const struct sy_event *ev = b->written[i];
-    int64_t stream = b->positioned ? b->next_pos++ : sy_persist_batch_placeholder(&b->pending);
+    int64_t stream = b->next_pos++;
     struct sy_persist p;
 
     if (w->push == NULL &&
@@ -343,20 +349,6 @@ add_plain(struct batch *b, size_t i, struct sy_error *fatal)
     if (sy_persist_batch_add(&b->pending, b->a, &p, w->push, fatal) != SY_OK)
         return fatal->code;
     sy_live_list_add(b->a, &b->live, &p.live);
-    return SY_OK;
-}
-
-/* Take the positions if not yet taken, and give them to the rows added before. */
-static int
-ensure_positions(struct batch *b, struct sy_error *fatal)
-{
-    if (b->positioned)
-        return SY_OK;
-    if (take_positions(b, fatal) != SY_OK)
-        return fatal->code;
-    b->next_pos = sy_persist_batch_number(&b->pending, b->next_pos);
-    for (size_t k = 0; k < b->live.n; k++)
-        b->live.v[k].stream = sy_persist_batch_position(&b->pending, b->live.v[k].stream);
     return SY_OK;
 }
 
@@ -385,8 +377,7 @@ write_other(struct batch *b, struct sy_room_writer *w, size_t i, struct sy_error
     struct sy_error e = {0};
     struct sy_event *ev;
 
-    if (ensure_positions(b, fatal) != SY_OK ||
-        sy_persist_batch_flush(b->db, b->a, &b->pending, fatal) != SY_OK)
+    if (sy_persist_batch_flush(b->db, b->a, &b->pending, fatal) != SY_OK)
         return fatal->code;
     if (s->state_key == NULL && s->content != NULL &&
         sy_relations_check_send(b->db, b->a, w->room_id, s->content, &e) != SY_OK)
@@ -462,9 +453,7 @@ after_commit(struct batch *b)
     }
     /* Wakes the rooms' long-polls, and a member event's target's even outside the room. */
     sy_live_events_committed(b->live.v, b->live.n);
-    /* Positions taken for jobs that wrote nothing (refused, repeated, unchanged). */
-    if (b->next_pos <= b->last_pos)
-        sy_live_positions_unused(b->next_pos, b->last_pos);
+    finish_positions(b, 1);
 }
 
 static void
@@ -511,15 +500,12 @@ write_batch(struct batch *b, struct sy_error *err)
         release_claim(b);
         return REDO;
     }
-    if (sy_db_begin(b->db, err) != SY_OK) {
+    if (take_positions(b, err) != SY_OK || sy_db_begin(b->db, err) != SY_OK) {
+        finish_positions(b, 0);
         release_claim(b);
         return err->code;
     }
-    b->next_pos = 1; /* none taken yet: next > last */
     rc = build(b, err);
-    /* Before the pipeline, which cannot read; a batch that wrote nothing takes no positions. */
-    if (rc == SY_OK && b->pending.n > 0 && ensure_positions(b, err) != SY_OK)
-        rc = err->code;
     /* The rows, the extremities and COMMIT go in one round trip. */
     if (rc == SY_OK && (sy_db_pipeline_start(b->db, err) != SY_OK || finish(b, err) != SY_OK ||
                         sy_db_pipeline_commit(b->db, err) != SY_OK))
@@ -528,6 +514,7 @@ write_batch(struct batch *b, struct sy_error *err)
         sy_db_rollback(b->db);
         /* A tip this batch published is wrong now; one a REDO found stale is too. */
         drop_tips(b);
+        finish_positions(b, 0);
     } else {
         after_commit(b);
     }

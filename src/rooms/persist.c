@@ -129,10 +129,7 @@ sy_room_persist(struct sy_db *db, struct sy_arena *a, struct sy_persist *p, int6
     if (fill_row(a, p, &row, err) != SY_OK)
         return err->code;
     row.stream_ordering = p->stream;
-    /* Last before the insert: the stream head stays locked until commit. */
-    if ((row.stream_ordering == 0 &&
-         sy_db_stream_advance(db, SY_STREAM_EVENTS, &row.stream_ordering, err) != SY_OK) ||
-        sy_db_events_insert(db, &row, 1, err) != SY_OK ||
+    if (sy_db_events_insert(db, &row, 1, err) != SY_OK ||
         sy_relations_persist(db, ev, row.stream_ordering, err) != SY_OK ||
         sy_push_on_event(db, a, ev, p->state, p->state_group, row.stream_ordering, &p->live,
                          err) != SY_OK ||
@@ -174,29 +171,6 @@ sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, struct sy_p
     live_fill(p, w);
     p->live.push = sy_push_rows_live(a, &b->push, pushed, &p->live.n_push);
     return SY_OK;
-}
-
-int64_t
-sy_persist_batch_placeholder(const struct sy_persist_batch *b)
-{
-    return -(int64_t)b->n - 1; /* the row's index, made negative */
-}
-
-int64_t
-sy_persist_batch_position(const struct sy_persist_batch *b, int64_t stream)
-{
-    return stream < 0 ? b->rows[-stream - 1].stream_ordering : stream;
-}
-
-int64_t
-sy_persist_batch_number(struct sy_persist_batch *b, int64_t first)
-{
-    for (size_t k = 0; k < b->n; k++)
-        if (b->rows[k].stream_ordering < 0)
-            b->rows[k].stream_ordering = first++;
-    for (size_t j = 0; j < b->push.n; j++)
-        b->push.v[j].stream = sy_persist_batch_position(b, b->push.v[j].stream);
-    return first;
 }
 
 int

@@ -26,7 +26,7 @@ struct sy_persist {
     int64_t state_group;         /* group of 'state' (0: none yet); updated to the group after */
     /* idempotency key of a local send (kind: "send" or "redact"), or NULLs */
     const char *txn_user, *txn_device, *txn_kind, *txn_id;
-    int64_t stream; /* the stream position to write at, or 0: take the next */
+    int64_t stream; /* the stream position to write at (sync/positions.h) */
     /* out: the event as sync/live.h records it once committed (strings in the arena) */
     struct sy_live_event live;
 };
@@ -55,16 +55,6 @@ struct sy_persist_batch {
 };
 int sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, struct sy_persist *p,
                          struct sy_push_room *push, struct sy_error *err);
-/*
- * A row may be added before its stream position is known: with the
- * placeholder position (negative) this gives, numbered later by
- * sy_persist_batch_number -- first, first + 1, ... in the order added,
- * its push rows with it.  Returns the position after the last given.
- */
-int64_t sy_persist_batch_placeholder(const struct sy_persist_batch *b);
-int64_t sy_persist_batch_number(struct sy_persist_batch *b, int64_t first);
-/* The position a placeholder was given; any other position as it is. */
-int64_t sy_persist_batch_position(const struct sy_persist_batch *b, int64_t stream);
 int sy_persist_batch_flush(struct sy_db *db, struct sy_arena *a, struct sy_persist_batch *b,
                            struct sy_error *err);
 

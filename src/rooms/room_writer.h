@@ -64,7 +64,7 @@ int sy_room_writer_prepare(struct sy_room_writer *w, const struct sy_room_send *
 /* ev (written) is now the room's newest event. */
 void sy_room_writer_advance(struct sy_room_writer *w, const struct sy_event *ev);
 
-/* The persist request for ev as the room's next event at 'stream' (0: take the next). */
+/* The persist request for ev as the room's next event at 'stream'. */
 void sy_room_writer_persist_init(const struct sy_room_writer *w, const struct sy_room_send *s,
                                  const struct sy_event *ev, int64_t stream, struct sy_persist *p);
 
@@ -74,7 +74,7 @@ int sy_room_writer_persist(struct sy_room_writer *w, const struct sy_room_send *
 
 /*
  * prepare + persist (state, rows, relations, push, extremities) + advance.
- * 'stream' is the position to write at, or 0 to take the next.
+ * 'stream' is the position to write at (sync/positions.h).
  */
 int sy_room_writer_write(struct sy_room_writer *w, const struct sy_room_send *s, int64_t ts,
                          int64_t stream, const struct sy_event **out, struct sy_error *err);

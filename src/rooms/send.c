@@ -25,6 +25,7 @@
 #include "rooms/state.h"
 #include "rooms/version.h"
 #include "sync/live.h"
+#include "sync/positions.h"
 #include "util/arena.h"
 #include "util/err.h"
 #include "util/rand.h"
@@ -256,7 +257,8 @@ join_content(struct sy_room_writer *w, const char *user_id)
 }
 
 static int
-write_create(struct sy_room_writer *w, const struct sy_room_create *c, struct sy_error *err)
+write_create(struct sy_room_writer *w, const struct sy_room_create *c, int64_t stream,
+             struct sy_error *err)
 {
     struct sy_room_send s = {.sender = c->creator, .type = "m.room.create", .state_key = ""};
     const struct sy_event *ev;
@@ -277,7 +279,38 @@ write_create(struct sy_room_writer *w, const struct sy_room_create *c, struct sy
     s.room_id = w->room_id;
     if (sy_db_room_insert(w->db, w->room_id, w->v->id, c->creator, sy_now_ms(), err) != SY_OK)
         return err->code;
-    return sy_room_writer_write(w, &s, ts, 0, &ev, err);
+    return sy_room_writer_write(w, &s, ts, stream, &ev, err);
+}
+
+/* The create event, the creator's join, then c's events: at first, first + 1, ... */
+static int
+write_room(struct sy_room_writer *w, const struct sy_room_create *c, int64_t first,
+           struct sy_error *err)
+{
+    struct sy_room_send join = {.sender = c->creator, .type = "m.room.member"};
+    const struct sy_event *ev;
+
+    if (write_create(w, c, first, err) != SY_OK)
+        return err->code;
+    join.room_id = w->room_id;
+    join.state_key = c->creator;
+    join.content = join_content(w, c->creator);
+    if (sy_room_writer_write(w, &join, sy_now_ms(), first + 1, &ev, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < c->n_events; i++) {
+        struct sy_room_send s = {
+            .room_id = w->room_id,
+            .sender = c->creator,
+            .type = c->events[i].type,
+            .state_key = c->events[i].state_key ? c->events[i].state_key : "",
+            .content = c->events[i].content,
+        };
+
+        if (sy_room_send_check(&s, err) != SY_OK ||
+            sy_room_writer_write(w, &s, sy_now_ms(), first + 2 + (int64_t)i, &ev, err) != SY_OK)
+            return err->code;
+    }
+    return SY_OK;
 }
 
 int
@@ -286,46 +319,31 @@ sy_room_create(struct sy_db *db, struct sy_arena *a, const struct sy_node *node,
 {
     struct sy_live_list live = {0};
     struct sy_room_writer w = {.db = db, .a = a, .node = node, .depth = 1, .live = &live};
-    const struct sy_event *ev;
     const char *version = c->version ? c->version : node->cfg->default_room_version;
-    struct sy_room_send join = {.sender = c->creator, .type = "m.room.member"};
+    int64_t n = 2 + (int64_t)c->n_events, first;
 
     w.v = sy_room_version_get(version);
     if (w.v == NULL)
         return sy_error_set(err, SY_EINVAL, 400, "M_UNSUPPORTED_ROOM_VERSION",
                             "room version %s is not supported", version);
     w.state = sy_room_state_new(a, db, w.v);
-    if (sy_db_begin(db, err) != SY_OK)
+    if (sy_event_positions_take(n, &first, err) != SY_OK)
         return err->code;
-    if (write_create(&w, c, err) != SY_OK)
-        goto fail;
-    join.room_id = w.room_id;
-    join.state_key = c->creator;
-    join.content = join_content(&w, c->creator);
-    if (sy_room_writer_write(&w, &join, sy_now_ms(), 0, &ev, err) != SY_OK)
-        goto fail;
-    for (size_t i = 0; i < c->n_events; i++) {
-        struct sy_room_send s = {
-            .room_id = w.room_id,
-            .sender = c->creator,
-            .type = c->events[i].type,
-            .state_key = c->events[i].state_key ? c->events[i].state_key : "",
-            .content = c->events[i].content,
-        };
-
-        if (sy_room_send_check(&s, err) != SY_OK ||
-            sy_room_writer_write(&w, &s, sy_now_ms(), 0, &ev, err) != SY_OK)
-            goto fail;
+    if (sy_db_begin(db, err) != SY_OK)
+        goto abandon;
+    if (write_room(&w, c, first, err) != SY_OK || sy_db_commit(db, err) != SY_OK) {
+        sy_db_rollback(db);
+        goto abandon;
     }
-    if (sy_db_commit(db, err) != SY_OK)
-        goto fail;
     sy_room_cache_put_state(w.room_id, w.state_group, w.state);
     /* Wakes the room's long-polls; the creator's (not watching this room yet) and the
      * invitees' through their member events. */
     sy_live_events_committed(live.v, live.n);
+    sy_event_positions_finish(first);
     *room_id = w.room_id;
     return SY_OK;
-fail:
-    sy_db_rollback(db);
+abandon:
+    sy_live_positions_unused(first, first + n - 1);
+    sy_event_positions_finish(first);
     return err->code;
 }

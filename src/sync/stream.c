@@ -10,6 +10,7 @@
 #include "db/streams.h"
 #include "sync/live.h"
 #include "sync/notifier.h"
+#include "sync/positions.h"
 #include "sync/stream.h"
 #include "sync/typing.h"
 #include "util/arena.h"
@@ -74,11 +75,27 @@ sy_sync_token_format(struct sy_arena *a, const struct sy_sync_token *t)
     return sy_arena_strdup(a, buf);
 }
 
+/*
+ * The events head of a node writing events is in memory (sync/positions.h):
+ * stream_heads then holds what was reserved, which may be ahead of it.
+ * The live ring (its watermark 'w', 0 when not running) holds only final
+ * events and is told before the head moves: it may be a moment ahead.
+ */
+static void
+events_head(struct sy_sync_token *t, int64_t w)
+{
+    if (sy_event_positions_running())
+        t->pos[SY_STREAM_EVENTS] = sy_event_positions_head();
+    if (w > t->pos[SY_STREAM_EVENTS])
+        t->pos[SY_STREAM_EVENTS] = w;
+}
+
 int
 sy_sync_token_now(struct sy_db *db, struct sy_sync_token *t, struct sy_error *err)
 {
     if (sy_db_stream_heads(db, names, SY_STREAM_N, t->pos, err) != SY_OK)
         return err->code;
+    events_head(t, 0);
     t->pos[SY_STREAM_TYPING] = sy_typing_position();
     return SY_OK;
 }
@@ -108,8 +125,7 @@ sy_sync_token_latest(struct sy_db *db, const struct sy_sync_token *since, struct
     hit = live && heads_valid && heads_gen == gen;
     if (hit) {
         memcpy(t->pos, heads_pos, sizeof(t->pos));
-        if (w > t->pos[SY_STREAM_EVENTS])
-            t->pos[SY_STREAM_EVENTS] = w;
+        events_head(t, w);
     }
     pthread_mutex_unlock(&heads_lock);
     /* A token ahead of the copy came from a fresher read: read again (never answer backwards). */
@@ -119,6 +135,7 @@ sy_sync_token_latest(struct sy_db *db, const struct sy_sync_token *since, struct
     if (!hit) {
         if (sy_db_stream_heads(db, names, SY_STREAM_N, t->pos, err) != SY_OK)
             return err->code;
+        events_head(t, live ? w : 0);
         pthread_mutex_lock(&heads_lock);
         if (!heads_valid || gen > heads_gen) {
             memcpy(heads_pos, t->pos, sizeof(heads_pos));
