@@ -164,6 +164,14 @@ sy_db_run(struct sy_db *db, const char *name, int n, const char *const *params, 
 }
 
 int
+sy_db_send(struct sy_db *db, const struct sy_db_call *c, struct sy_error *err)
+{
+    if (c->name == NULL)
+        return SY_OK;
+    return sy_db_run(db, c->name, c->n, c->params, NULL, err);
+}
+
+int
 sy_db_strings(struct sy_db *db, struct sy_arena *a, const char *name, int n,
               const char *const *params, const char ***out, size_t *n_out, struct sy_error *err)
 {

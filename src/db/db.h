@@ -39,6 +39,18 @@ void sy_db_rollback(struct sy_db *db);
 int sy_db_pipeline_start(struct sy_db *db, struct sy_error *err);
 int sy_db_pipeline_commit(struct sy_db *db, struct sy_error *err);
 
+/*
+ * A write statement with its parameters already encoded (in the encoder's
+ * arena), to be sent later: what a writer can prepare before it takes its
+ * locks.  An empty call (name NULL) sends nothing.
+ */
+struct sy_db_call {
+    const char *name;
+    int n;
+    const char **params;
+};
+int sy_db_send(struct sy_db *db, const struct sy_db_call *c, struct sy_error *err);
+
 /* Apply every migration not yet applied (see db/migrate.c). */
 int sy_db_migrate(struct sy_db *db, int *applied, struct sy_error *err);
 

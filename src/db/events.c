@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/db.h"
 #include "db/events.h"
 #include "db/internal.h"
 #include "util/arena.h"
@@ -71,13 +72,17 @@ const struct sy_stmt sy_db_events_stmts[] = {
     {NULL, NULL},
 };
 
-static int
-insert_rows(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *rows, size_t n,
-            struct sy_error *err)
+void
+sy_db_events_insert_call(struct sy_arena *a, const struct sy_db_event *rows, size_t n,
+                         struct sy_db_call *out)
 {
     struct sy_db_array col[20];
-    const char *p[20];
+    const char **p;
 
+    *out = (struct sy_db_call){NULL, 0, NULL};
+    if (n == 0)
+        return;
+    p = sy_arena_alloc(a, sizeof(*p) * 20);
     for (int c = 0; c < 20; c++)
         sy_db_array_init(&col[c]);
     for (size_t i = 0; i < n; i++) {
@@ -106,7 +111,7 @@ insert_rows(struct sy_db *db, struct sy_arena *a, const struct sy_db_event *rows
     }
     for (int c = 0; c < 20; c++)
         p[c] = sy_db_array_finish(&col[c], a);
-    return sy_db_run(db, "events_insert", 20, p, NULL, err);
+    *out = (struct sy_db_call){"events_insert", 20, p};
 }
 
 int
@@ -114,12 +119,14 @@ sy_db_events_insert(struct sy_db *db, const struct sy_db_event *rows, size_t n,
                     struct sy_error *err)
 {
     struct sy_arena *a;
+    struct sy_db_call c;
     int rc;
 
     if (n == 0)
         return SY_OK;
     a = sy_arena_new();
-    rc = insert_rows(db, a, rows, n, err);
+    sy_db_events_insert_call(a, rows, n, &c);
+    rc = sy_db_send(db, &c, err);
     sy_arena_free(a);
     return rc;
 }

@@ -41,6 +41,10 @@ struct sy_db_event {
  */
 int sy_db_events_insert(struct sy_db *db, const struct sy_db_event *rows, size_t n,
                         struct sy_error *err);
+/* The same, encoded into 'out' (in 'a') to be sent later with sy_db_send (db/db.h). */
+struct sy_db_call;
+void sy_db_events_insert_call(struct sy_arena *a, const struct sy_db_event *rows, size_t n,
+                              struct sy_db_call *out);
 
 /* One transaction-ID key (see sy_db_event_by_txn). */
 struct sy_db_txn {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/db.h"
 #include "db/internal.h"
 #include "db/push.h"
 #include "db/sync_batch.h"
@@ -379,15 +380,17 @@ add_event(struct outcome_cols *c, struct sy_arena *a, const struct sy_db_push_ac
         add_outcome(c, a, &o[k], (int)k);
 }
 
-int
-sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const struct sy_db_push_action *v,
-                          size_t n, struct sy_error *err)
+void
+sy_db_push_actions_insert_call(struct sy_arena *a, const struct sy_db_push_action *v, size_t n,
+                               struct sy_db_call *out)
 {
     struct outcome_cols c;
-    const char *p[8];
+    const char **p;
 
+    *out = (struct sy_db_call){NULL, 0, NULL};
     if (n == 0)
-        return SY_OK;
+        return;
+    p = sy_arena_alloc(a, sizeof(*p) * 8);
     for (int k = 0; k < 8; k++)
         sy_db_array_init(&c.col[k]);
     for (size_t i = 0, j; i < n; i = j) {
@@ -397,7 +400,17 @@ sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const struct sy_
     }
     for (int k = 0; k < 8; k++)
         p[k] = sy_db_array_finish(&c.col[k], a);
-    return sy_db_run(db, "push_actions_insert", 8, p, NULL, err);
+    *out = (struct sy_db_call){"push_actions_insert", 8, p};
+}
+
+int
+sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const struct sy_db_push_action *v,
+                          size_t n, struct sy_error *err)
+{
+    struct sy_db_call c;
+
+    sy_db_push_actions_insert_call(a, v, n, &c);
+    return sy_db_send(db, &c, err);
 }
 
 int

@@ -103,6 +103,10 @@ struct sy_db_push_action {
  */
 int sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const struct sy_db_push_action *v,
                               size_t n, struct sy_error *err);
+/* The same, encoded into 'out' (in 'a') to be sent later with sy_db_send (db/db.h). */
+struct sy_db_call;
+void sy_db_push_actions_insert_call(struct sy_arena *a, const struct sy_db_push_action *v,
+                                    size_t n, struct sy_db_call *out);
 
 /*
  * Move user's read position in a room forward to 'stream' (never back) and

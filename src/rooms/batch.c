@@ -70,6 +70,7 @@ struct batch {
     int positioned;                 /* stream positions taken, not finished */
     int64_t first_pos, next_pos, last_pos;
     struct sy_persist_batch pending;
+    struct sy_db_call encoded[SY_PERSIST_BATCH_CALLS]; /* on tips: pending, encoded unlocked */
     struct sy_live_list live; /* what was written, in stream order */
     int on_tips;              /* built on the rooms' tips, checked before commit */
     struct sy_room_claim claim;
@@ -428,6 +429,9 @@ finish(struct batch *b, struct sy_error *err)
     int64_t *depths = sy_arena_alloc(b->a, sizeof(int64_t) * (b->n_rooms + 1));
     size_t n = 0;
 
+    for (size_t i = 0; i < SY_PERSIST_BATCH_CALLS; i++)
+        if (sy_db_send(b->db, &b->encoded[i], err) != SY_OK)
+            return err->code;
     if (sy_persist_batch_flush(b->db, b->a, &b->pending, err) != SY_OK)
         return err->code;
     for (size_t r = 0; r < b->n_rooms; r++) {
@@ -476,6 +480,9 @@ build(struct batch *b, struct sy_error *err)
     for (size_t i = 0; i < b->n; i++)
         if ((rc = run_job(b, i, err)) != SY_OK)
             return rc;
+    /* Encoding the rows is a good part of a batch's work: not while its rooms are locked. */
+    if (b->on_tips)
+        sy_persist_batch_encode(&b->pending, b->a, b->encoded);
     if (b->on_tips && (rc = check_tips(b, err)) != SY_OK)
         return rc;
     /* The rooms are locked: the next batch of each builds on these tips, then waits. */

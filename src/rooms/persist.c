@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "db/db.h"
 #include "db/events.h"
 #include "db/rooms.h"
 #include "db/state.h"
@@ -173,14 +174,25 @@ sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, struct sy_p
     return SY_OK;
 }
 
+void
+sy_persist_batch_encode(struct sy_persist_batch *b, struct sy_arena *a,
+                        struct sy_db_call out[SY_PERSIST_BATCH_CALLS])
+{
+    sy_db_events_insert_call(a, b->rows, b->n, &out[0]);
+    sy_db_push_actions_insert_call(a, b->push.v, b->push.n, &out[1]);
+    b->n = 0;
+    b->push.n = 0;
+}
+
 int
 sy_persist_batch_flush(struct sy_db *db, struct sy_arena *a, struct sy_persist_batch *b,
                        struct sy_error *err)
 {
-    int rc = sy_db_events_insert(db, b->rows, b->n, err);
+    struct sy_db_call calls[SY_PERSIST_BATCH_CALLS];
 
-    b->n = 0;
-    if (rc == SY_OK)
-        rc = sy_push_rows_flush(db, a, &b->push, err);
-    return rc;
+    sy_persist_batch_encode(b, a, calls);
+    for (size_t i = 0; i < SY_PERSIST_BATCH_CALLS; i++)
+        if (sy_db_send(db, &calls[i], err) != SY_OK)
+            return err->code;
+    return SY_OK;
 }

@@ -57,5 +57,14 @@ int sy_persist_batch_add(struct sy_persist_batch *b, struct sy_arena *a, struct 
                          struct sy_push_room *push, struct sy_error *err);
 int sy_persist_batch_flush(struct sy_db *db, struct sy_arena *a, struct sy_persist_batch *b,
                            struct sy_error *err);
+/*
+ * The same in two steps: the statements encoded now (in 'a'; the batch is
+ * empty after), sent later with sy_db_send in order -- a writer encodes
+ * before it takes its locks, so that work is not done while they are held.
+ */
+#define SY_PERSIST_BATCH_CALLS 2
+struct sy_db_call;
+void sy_persist_batch_encode(struct sy_persist_batch *b, struct sy_arena *a,
+                             struct sy_db_call out[SY_PERSIST_BATCH_CALLS]);
 
 #endif /* SY_ROOMS_PERSIST_H */

@@ -29,9 +29,17 @@ static sy_positions_reserve_fn reserve_fn;
 static void *reserve_arg;
 static struct sy_db *conn; /* the reservations' own connection, holding the writer lock */
 
+/* The lock is taken again first: a connection the database lost and got back lost it too. */
 static int
 reserve_in_db(void *arg, int64_t floor, int64_t by, int64_t *upto, struct sy_error *err)
 {
+    int locked;
+
+    if (sy_db_events_writer_lock(arg, &locked, err) != SY_OK)
+        return err->code;
+    if (!locked)
+        return sy_error_set(err, SY_ECONFLICT, 409, "M_UNKNOWN",
+                            "another syncrod is writing events to this database");
     return sy_db_events_reserve(arg, floor, by, upto, err);
 }
 

@@ -14,8 +14,9 @@
  * reservation committed before any of its positions is handed out: after
  * a crash the node starts past every position it may have handed out, so
  * no token seen before the crash is ever behind a new event.  One process
- * writes a database's events: sy_event_positions_start holds an advisory
- * lock on its own connection for the life of the process.
+ * writes a database's events: sy_event_positions_start takes an advisory
+ * lock on its own connection, held for the life of the process and taken
+ * again before every reservation (a connection lost and re-made lost it).
  */
 #ifndef SY_SYNC_POSITIONS_H
 #define SY_SYNC_POSITIONS_H
