@@ -5,7 +5,10 @@
  * Every client-visible stream has a monotonic position.  DB-backed streams
  * advance their head in the stream_heads table inside the writing
  * transaction (sy_db_stream_advance): the row lock hands positions out in
- * commit order, so a reader that saw head N has every row <= N.  After
+ * commit order, so a reader that saw head N has every row <= N.  The
+ * events stream is the exception: its positions are handed out in memory
+ * and its head is the highest one below which every write has finished
+ * (sync/positions.h); stream_heads holds what was reserved.  After
  * COMMIT every writer calls sy_notify_room() or sy_notify_user()
  * (sync/notifier.h), which is what lets sy_sync_token_latest() reuse the
  * heads it read last; events writers also hand their events to
