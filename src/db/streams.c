@@ -22,33 +22,31 @@ const struct sy_stmt sy_db_streams_stmts[] = {
     {NULL, NULL},
 };
 
-int
-sy_db_stream_head_advance(struct sy_db *db, const char *stream, int64_t *pos,
-                          struct sy_error *err)
+/* The first column of a one-row result as an integer. */
+static int
+one_int(struct sy_db *db, const char *name, int n, const char *const *p, int64_t *out,
+        struct sy_error *err)
 {
-    return sy_db_stream_head_advance_by(db, stream, 1, pos, err);
-}
-
-int
-sy_db_stream_head_advance_by(struct sy_db *db, const char *stream, int64_t by, int64_t *pos,
-                             struct sy_error *err)
-{
-    char n[24];
-    const char *p[2] = {stream, n};
-    PGresult *res;
-
-    snprintf(n, sizeof(n), "%lld", (long long)by);
-    res = sy_db_exec(db, "streams_advance", 2, p, err);
+    PGresult *res = sy_db_exec(db, name, n, p, err);
     int rc = SY_OK;
 
     if (res == NULL)
         return err->code;
     if (PQntuples(res) != 1)
-        rc = sy_err_internal(err, "no stream head for %s", stream);
+        rc = sy_err_internal(err, "%s: no row (%s)", name, n > 0 ? p[0] : "");
     else
-        *pos = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     return rc;
+}
+
+int
+sy_db_stream_head_advance(struct sy_db *db, const char *stream, int64_t *pos,
+                          struct sy_error *err)
+{
+    const char *p[2] = {stream, "1"};
+
+    return one_int(db, "streams_advance", 2, p, pos, err);
 }
 
 int
@@ -67,24 +65,6 @@ sy_db_stream_heads(struct sy_db *db, const char *const *streams, size_t n, int64
     }
     PQclear(res);
     return SY_OK;
-}
-
-/* The first column of a one-row result as an integer. */
-static int
-one_int(struct sy_db *db, const char *name, int n, const char *const *p, int64_t *out,
-        struct sy_error *err)
-{
-    PGresult *res = sy_db_exec(db, name, n, p, err);
-    int rc = SY_OK;
-
-    if (res == NULL)
-        return err->code;
-    if (PQntuples(res) != 1)
-        rc = sy_err_internal(err, "%s: no row", name);
-    else
-        *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return rc;
 }
 
 int

@@ -185,14 +185,7 @@ $pl->{events_default} = 0;
 ($st) = $node->put("$C/rooms/" . enc($room) . '/state/m.room.power_levels', $pl,
     token => $owner->{access_token});
 is($st, 200, 'power levels back to events_default 0');
-sql(<<'SQL');
-CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF NEW.client_json LIKE '%poison-pill%' THEN RAISE EXCEPTION 'refused by test'; END IF;
-  RETURN NEW;
-END $$;
-CREATE TRIGGER refuse_poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_poison();
-SQL
+SyncroTest::Util::refuse_events($node, 'poison-pill');
 @res = in_parallel(6, sub {
     my ($i) = @_;
     my ($s, $r) = send_msg($users[$i], $room, "batch-err-$i",
@@ -207,7 +200,7 @@ for my $i (0 .. 5) {
     }
 }
 is(sql("SELECT count(*) FROM events WHERE txn_id LIKE 'batch-err-%'"), 5, '... the five are stored');
-sql('DROP TRIGGER refuse_poison ON events');
+SyncroTest::Util::allow_events($node);
 my ($st2) = send_msg($owner, $room, 'after-err');
 is($st2, 200, 'the writer goes on after a failed batch');
 

@@ -10,7 +10,7 @@ use warnings;
 use POSIX ();
 use Test::More;
 use SyncroTest;
-use SyncroTest::Util qw(enc sqlq);
+use SyncroTest::Util qw(enc sqlq refuse_events allow_events);
 
 my $node = SyncroTest::Node->new;
 my $C = '/_matrix/client/v3';
@@ -121,20 +121,12 @@ is(sql("SELECT (SELECT pos FROM stream_heads WHERE stream = 'events') >= max(str
     't', 'stream_heads has reserved every position used');
 
 # --- positions a failed write took do not hold the stream back -------------------------
-sql(<<'SQL');
-CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF NEW.client_json LIKE '%poison-pill%' THEN RAISE EXCEPTION 'refused by test'; END IF;
-  RETURN NEW;
-END $$;
-SQL
-my $refuse = 'CREATE TRIGGER refuse_poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_poison()';
-sql($refuse);
+refuse_events($node, 'poison-pill');
 ($st) = send_msg($users[1], $shared, 'fail-1', 'poison-pill');
 is($st, 500, 'a send the database refuses: 500');
 ($st) = $node->post("$C/createRoom", { name => 'poison-pill' }, token => $users[1]{access_token});
 is($st, 500, 'a createRoom the database refuses: 500');
-sql('DROP TRIGGER refuse_poison ON events');
+allow_events($node);
 my ($st1, $r1) = send_msg($users[1], $shared, 'after-fail-1');
 my ($s, $body) = sync_all($watcher, $since);
 is($st1, 200, 'a send after them: 200');
@@ -152,10 +144,10 @@ my ($st2, $r2) = send_msg($users[2], $own[2], 'before-kill');
 is_deeply([ messages($body, 'before-kill') ], [ $r2->{event_id} ], 'a send before the kill is synced');
 $since = $body->{next_batch};
 # Positions let go at the top of the stream: the next token is past every stored event.
-sql($refuse);
+refuse_events($node, 'poison-pill');
 ($st) = send_msg($users[2], $own[2], 'fail-2', 'poison-pill');
 is($st, 500, 'a refused send just before the kill: 500');
-sql('DROP TRIGGER refuse_poison ON events');
+allow_events($node);
 ($s, $body) = sync_all($watcher, $since);
 $since = $body->{next_batch};
 cmp_ok(events_pos($since), '>', sql('SELECT max(stream_ordering) FROM events'),

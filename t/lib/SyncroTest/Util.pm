@@ -9,7 +9,7 @@ use JSON::PP ();
 use POSIX ();
 use Time::HiRes ();
 
-our @EXPORT_OK = qw(errcode_is enc sync start_sync finish_sync sql sqlq);
+our @EXPORT_OK = qw(errcode_is enc sync start_sync finish_sync sql sqlq refuse_events allow_events);
 
 # Assert a Matrix error: the HTTP status and the errcode (two test lines).
 sub errcode_is {
@@ -38,6 +38,23 @@ sub sql {
 
 # $s as an SQL string literal.
 sub sqlq { my ($s) = @_; $s =~ s/'/''/g; return "'$s'" }
+
+# Make PostgreSQL refuse (raise an error on) every event inserted whose client JSON
+# contains $marker, as a failing disk or constraint would; allow_events undoes it.
+sub refuse_events {
+    my ($node, $marker) = @_;
+    sql($node, <<'SQL');
+CREATE OR REPLACE FUNCTION test_refuse_marked() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF strpos(NEW.client_json, TG_ARGV[0]) > 0 THEN RAISE EXCEPTION 'refused by test'; END IF;
+  RETURN NEW;
+END $$
+SQL
+    sql($node, 'CREATE TRIGGER test_refuse_marked BEFORE INSERT ON events FOR EACH ROW '
+        . 'EXECUTE FUNCTION test_refuse_marked(' . sqlq($marker) . ')');
+}
+
+sub allow_events { sql($_[0], 'DROP TRIGGER test_refuse_marked ON events') }
 
 # GET /sync as user $u (a register_user/login hash): (status, body).
 sub sync {
