@@ -348,4 +348,13 @@ END {
         "200-answered events stored", found "/" acked, "-", "-"
     printf "\nmedians over %d runs (p99: median of the per-run p99s); vs PG: figure / pgbench TPS\n", runs
     printf "(one-row INSERT, synchronous_commit on, fsync on) at the same concurrency in the same run\n"
+    # pgbench moves a lot between runs: the runs behind the 64-client ratios.
+    for (r = 1; r <= runs; r++) {
+        pg = byrun[r, "pgbench" SUBSEP 64 SUBSEP "tps"] + 0
+        own = byrun[r, "send_own" SUBSEP 64 SUBSEP "events_per_s"] + 0
+        shared = byrun[r, "send_shared" SUBSEP 64 SUBSEP "events_per_s"] + 0
+        if (pg > 0 && own > 0 && shared > 0)
+            printf "run %d at 64 clients: pgbench %.0f TPS; own rooms %.0f events/s (%.2f); " \
+                "shared room %.0f (%.2f)\n", r, pg, own, own / pg, shared, shared / pg
+    }
 }' "$WORK/rows.txt"
