@@ -33,7 +33,7 @@ one_int(struct sy_db *db, const char *name, int n, const char *const *p, int64_t
     if (res == NULL)
         return err->code;
     if (PQntuples(res) != 1)
-        rc = sy_err_internal(err, "%s: no row (%s)", name, n > 0 ? p[0] : "");
+        rc = sy_err_internal(err, "%s returned no row", name);
     else
         *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);

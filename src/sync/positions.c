@@ -3,6 +3,7 @@
  * memory and final in order (see positions.h).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "db/db.h"
@@ -22,6 +23,11 @@ struct range {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int running;
+/*
+ * The head, -1 while stopped: written under 'lock', read without it, so
+ * /sync never waits behind a reservation's round trip.
+ */
+static _Atomic int64_t head = -1;
 static int64_t next_pos, reserved;
 static struct range *ranges;
 static size_t n_ranges, cap_ranges;
@@ -44,22 +50,23 @@ reserve_in_db(void *arg, int64_t floor, int64_t by, int64_t *upto, struct sy_err
 }
 
 void
-sy_event_positions_start_at(int64_t head, sy_positions_reserve_fn reserve, void *arg)
+sy_event_positions_start_at(int64_t start, sy_positions_reserve_fn reserve, void *arg)
 {
     pthread_mutex_lock(&lock);
-    next_pos = head + 1;
-    reserved = head;
+    next_pos = start + 1;
+    reserved = start;
     n_ranges = 0;
     reserve_fn = reserve;
     reserve_arg = arg;
     running = 1;
+    atomic_store(&head, start);
     pthread_mutex_unlock(&lock);
 }
 
 int
 sy_event_positions_start(const char *dsn, struct sy_error *err)
 {
-    int64_t head;
+    int64_t start;
     int locked;
 
     if (sy_db_connect(dsn, 1, &conn, err) != SY_OK)
@@ -71,9 +78,9 @@ sy_event_positions_start(const char *dsn, struct sy_error *err)
                      "another syncrod is writing events to this database");
         goto fail;
     }
-    if (sy_db_events_recover(conn, &head, err) != SY_OK)
+    if (sy_db_events_recover(conn, &start, err) != SY_OK)
         goto fail;
-    sy_event_positions_start_at(head, reserve_in_db, conn);
+    sy_event_positions_start_at(start, reserve_in_db, conn);
     return SY_OK;
 fail:
     sy_db_close(conn);
@@ -86,6 +93,7 @@ sy_event_positions_stop(void)
 {
     pthread_mutex_lock(&lock);
     running = 0;
+    atomic_store(&head, -1);
     free(ranges);
     ranges = NULL;
     n_ranges = cap_ranges = 0;
@@ -98,12 +106,7 @@ sy_event_positions_stop(void)
 int
 sy_event_positions_running(void)
 {
-    int r;
-
-    pthread_mutex_lock(&lock);
-    r = running;
-    pthread_mutex_unlock(&lock);
-    return r;
+    return atomic_load(&head) >= 0;
 }
 
 int
@@ -150,6 +153,7 @@ sy_event_positions_finish(int64_t first)
         for (size_t i = done; i < n_ranges; i++)
             ranges[i - done] = ranges[i];
         n_ranges -= done;
+        atomic_store(&head, n_ranges > 0 ? ranges[0].first - 1 : next_pos - 1);
     }
     pthread_mutex_unlock(&lock);
 }
@@ -157,10 +161,5 @@ sy_event_positions_finish(int64_t first)
 int64_t
 sy_event_positions_head(void)
 {
-    int64_t head;
-
-    pthread_mutex_lock(&lock);
-    head = n_ranges > 0 ? ranges[0].first - 1 : next_pos - 1;
-    pthread_mutex_unlock(&lock);
-    return head;
+    return atomic_load(&head);
 }

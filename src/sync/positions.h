@@ -40,8 +40,8 @@ typedef int (*sy_positions_reserve_fn)(void *arg, int64_t floor, int64_t by, int
  * used.
  */
 int sy_event_positions_start(const char *dsn, struct sy_error *err);
-/* Start at 'head' (every position up to it final) with 'reserve' for more. */
-void sy_event_positions_start_at(int64_t head, sy_positions_reserve_fn reserve, void *arg);
+/* Start at 'start' (every position up to it final) with 'reserve' for more. */
+void sy_event_positions_start_at(int64_t start, sy_positions_reserve_fn reserve, void *arg);
 /* Close the connection, releasing the lock; every taken range must be finished. */
 void sy_event_positions_stop(void);
 int sy_event_positions_running(void);
@@ -50,7 +50,7 @@ int sy_event_positions_running(void);
 int sy_event_positions_take(int64_t n, int64_t *first, struct sy_error *err);
 /* The range taken at 'first' is committed or abandoned: the head may pass it. */
 void sy_event_positions_finish(int64_t first);
-/* Every position at or below it is final (committed, or never to be used). */
+/* Every position at or below it is final (committed, or never to be used); -1 when stopped. */
 int64_t sy_event_positions_head(void);
 
 #endif /* SY_SYNC_POSITIONS_H */

@@ -84,8 +84,10 @@ sy_sync_token_format(struct sy_arena *a, const struct sy_sync_token *t)
 static void
 events_head(struct sy_sync_token *t, int64_t w)
 {
-    if (sy_event_positions_running())
-        t->pos[SY_STREAM_EVENTS] = sy_event_positions_head();
+    int64_t head = sy_event_positions_head();
+
+    if (head >= 0)
+        t->pos[SY_STREAM_EVENTS] = head;
     if (w > t->pos[SY_STREAM_EVENTS])
         t->pos[SY_STREAM_EVENTS] = w;
 }
