@@ -13,7 +13,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "loadgen.h"
 
@@ -173,6 +175,23 @@ proc_ticks(long pid)
     return (long long)(ut + st);
 }
 
+/* cutime+cstime: what the process's reaped children used; -1 if gone. */
+static long long
+proc_reaped_ticks(long pid)
+{
+    unsigned long long cut = 0, cst = 0;
+    const char *p;
+    char buf[1024];
+
+    if ((p = stat_fields(pid, buf, sizeof(buf))) == NULL)
+        return -1;
+    /* cutime and cstime are fields 16 and 17. */
+    if (sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %llu %llu", &cut, &cst) !=
+        2)
+        return -1;
+    return (long long)(cut + cst);
+}
+
 static long
 proc_ppid(long pid)
 {
@@ -203,6 +222,9 @@ pg_ticks(void)
             sum += t;
     }
     closedir(d);
+    /* Backends that ended (pgbench's, one per client) count once reaped. */
+    if ((t = proc_reaped_ticks(pg_pid)) > 0)
+        sum += t;
     return sum;
 }
 
@@ -631,13 +653,29 @@ static struct {
     int active;
     int conc;
     void (*issue)(struct client *c);
+    long long server_t0, pg_t0; /* clock ticks at the start */
+    double self_t0;             /* this process's CPU seconds at the start */
 } L;
+
+/* This process's user+system CPU seconds. */
+static double
+self_cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 void
 loop_run(struct client **cl, int conc, double seconds, void (*issue)(struct client *c))
 {
     memset(&L, 0, sizeof(L));
     L.conc = L.active = conc;
+    L.server_t0 = server_pid > 0 ? proc_ticks(server_pid) : -1;
+    L.pg_t0 = pg_pid > 0 ? pg_ticks() : -1;
+    L.self_t0 = self_cpu_s();
     L.t_start = now_ms();
     L.deadline = L.t_start + seconds * 1000;
     L.issue = issue;
@@ -675,6 +713,24 @@ loop_rate(void)
     return el > 0 ? (double)L.ok / (el / 1000) : 0;
 }
 
+/*
+ * CPU per answered request, in microseconds: syncrod's, PostgreSQL's and the
+ * load generator's own.  On a machine whose disk flushes fast, throughput is
+ * bound by CPU, and these say where it goes.
+ */
+static void
+loop_report_cpu(const char *scen)
+{
+    double hz = (double)sysconf(_SC_CLK_TCK), n = L.ok > 0 ? (double)L.ok : 1;
+    long long t;
+
+    if (L.server_t0 >= 0 && (t = proc_ticks(server_pid)) >= 0)
+        result(scen, L.conc, "server_cpu_us", (double)(t - L.server_t0) / hz * 1e6 / n);
+    if (L.pg_t0 >= 0)
+        result(scen, L.conc, "postgres_cpu_us", (double)(pg_ticks() - L.pg_t0) / hz * 1e6 / n);
+    result(scen, L.conc, "client_cpu_us", (self_cpu_s() - L.self_t0) * 1e6 / n);
+}
+
 void
 loop_report(const char *scen, const char *figure)
 {
@@ -683,4 +739,5 @@ loop_report(const char *scen, const char *figure)
     result(scen, L.conc, "latency_p99_ms", pct(&L.lat, 99));
     result(scen, L.conc, "ok", (double)L.ok);
     result(scen, L.conc, "errors", (double)L.errors);
+    loop_report_cpu(scen);
 }

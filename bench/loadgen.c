@@ -17,6 +17,7 @@
  *   loadgen [options] incsync N
  *   loadgen [options] park N
  *   loadgen [options] rss
+ *   loadgen [options] pgticks               PostgreSQL's CPU so far, in clock ticks
  *
  * Options: -p PORT (127.0.0.1), -P syncrod pid (for /proc), -G postmaster
  * pid, -s state file (written by setup, read by the rest), -o file that
@@ -58,6 +59,19 @@ cmd_rss(const char *scen)
     return 0;
 }
 
+/*
+ * pgticks: the postmaster's and its backends' CPU so far (with the ended
+ * backends it reaped), for bench/run.sh to take around pgbench.
+ */
+static int
+cmd_pgticks(void)
+{
+    if (pg_pid <= 0)
+        die("pgticks needs -G (the postmaster's pid)");
+    printf("%lld\n", pg_ticks());
+    return 0;
+}
+
 static int wait_ok;
 
 static void
@@ -94,7 +108,7 @@ usage(void)
             "               [-t label] COMMAND ARGS\n"
             "commands: wait S | setup USERS | syncsetup ROOMS MSGS | send own|shared C S |\n"
             "          latency WAITERS RATE S | login C S | register C S | initsync N |\n"
-            "          incsync N | park N | rss\n");
+            "          incsync N | park N | rss | pgticks\n");
     exit(2);
 }
 
@@ -135,6 +149,8 @@ run_command(char **a, int na, const char *label)
         return cmd_park((int)num(a[1]));
     if (strcmp(a[0], "rss") == 0 && na == 1)
         return cmd_rss(label);
+    if (strcmp(a[0], "pgticks") == 0 && na == 1)
+        return cmd_pgticks();
     usage();
     return 2;
 }

@@ -56,7 +56,7 @@ double pct(struct samples *s, double p);
 
 /* ---- /proc ---- */
 long long proc_ticks(long pid); /* utime+stime of all threads; -1 if gone */
-long long pg_ticks(void);       /* the postmaster and its backends */
+long long pg_ticks(void);       /* the postmaster, its backends, the ended ones it reaped */
 long proc_rss_kb(long pid);     /* VmRSS; -1 if unknown */
 
 /* ---- HTTP clients ---- */

@@ -193,15 +193,28 @@ EOF
     [ "$n" = "$found" ] || say "DURABILITY: $label: only $found of $n acknowledged events are stored"
 }
 
+# pgbench_tps RUN CLIENTS: pgbench's TPS, and the CPU each transaction cost
+# PostgreSQL (its backends, reaped when pgbench ends) and pgbench itself.
 pgbench_tps() {
-    local run=$1 c=$2 j=2 tps
+    local run=$1 c=$2 j=2 out tps n t0 t1
     [ "$c" -lt 2 ] && j=1
     settle
-    tps=$("$PGBIN/pgbench" -n -h "$WORK" -U syncro -c "$c" -j "$j" -T "$SECS" -M prepared \
-        -f "$WORK/insert.sql" syncro 2>>"$WORK/pgbench.log" |
-        sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
-    [ -n "$tps" ] || die "pgbench failed: $WORK/pgbench.log"
+    t0=$("${LG[@]}" pgticks)
+    out=$({
+        TIMEFORMAT='CPU %U %S'
+        time "$PGBIN/pgbench" -n -h "$WORK" -U syncro -c "$c" -j "$j" -T "$SECS" -M prepared \
+            -f "$WORK/insert.sql" syncro 2>>"$WORK/pgbench.log"
+    } 2>&1)
+    sleep 0.3 # the postmaster reaps the ended backends
+    t1=$("${LG[@]}" pgticks)
+    tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' <<<"$out")
+    n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+    [ -n "$tps" ] && [ -n "$n" ] && [ "$n" -gt 0 ] || die "pgbench failed: $WORK/pgbench.log"
     echo "RESULT $run pgbench $c tps $tps" >>"$RESULTS"
+    awk -v run="$run" -v c="$c" -v n="$n" -v dt=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
+        '/^CPU / { printf "RESULT %s pgbench %s postgres_cpu_us %.2f\n", run, c, dt / hz * 1e6 / n
+                   printf "RESULT %s pgbench %s client_cpu_us %.2f\n", run, c, ($2 + $3) * 1e6 / n }' \
+        <<<"$out" >>"$RESULTS"
 }
 
 # --- scenarios ---------------------------------------------------------------------
@@ -274,6 +287,14 @@ cat >"$WORK/rows.txt" <<EOF
 pgbench one-row INSERT|pgbench|1|TPS|tps|-|pg
 pgbench one-row INSERT|pgbench|16|TPS|tps|-|pg
 pgbench one-row INSERT|pgbench|64|TPS|tps|-|pg
+1a CPU per event, own rooms|send_own|64|us syncrod|server_cpu_us|-|-
+1a CPU per event, own rooms|send_own|64|us PostgreSQL|postgres_cpu_us|-|-
+1a CPU per event, own rooms|send_own|64|us load generator|client_cpu_us|-|-
+1b CPU per event, shared room|send_shared|64|us syncrod|server_cpu_us|-|-
+1b CPU per event, shared room|send_shared|64|us PostgreSQL|postgres_cpu_us|-|-
+1b CPU per event, shared room|send_shared|64|us load generator|client_cpu_us|-|-
+pgbench CPU per transaction|pgbench|64|us PostgreSQL|postgres_cpu_us|-|-
+pgbench CPU per transaction|pgbench|64|us pgbench|client_cpu_us|-|-
 2 delivery, 20 sends/s|latency|200|ms send 200 -> /sync return|delivery_p50_ms|delivery_p99_ms|-
 2 delivery, missing|latency|200|deliveries not seen|missing|-|-
 3 login (m.login.password)|login|16|logins/s|logins_per_s|-|pg
@@ -299,6 +320,12 @@ function median(list,   n, a, i, j, t) {
     if (n == 0) return ""
     for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+# CPU per request at 64 clients in run r: syncrod + PostgreSQL + the client
+function cpu(r, scen,   k) {
+    k = SUBSEP 64 SUBSEP
+    return byrun[r, scen k "server_cpu_us"] + byrun[r, scen k "postgres_cpu_us"] + \
+        byrun[r, scen k "client_cpu_us"]
 }
 function fmt(v) {
     if (v == "") return "-"
@@ -356,5 +383,15 @@ END {
         if (pg > 0 && own > 0 && shared > 0)
             printf "run %d at 64 clients: pgbench %.0f TPS; own rooms %.0f events/s (%.2f); " \
                 "shared room %.0f (%.2f)\n", r, pg, own, own / pg, shared, shared / pg
+    }
+    # Where the CPU goes, all processes on the same cores: when they are
+    # busy, events/s over pgbench TPS cannot pass pgbench CPU over event CPU.
+    for (r = 1; r <= runs; r++) {
+        pgc = cpu(r, "pgbench")
+        oc = cpu(r, "send_own")
+        sc = cpu(r, "send_shared")
+        if (pgc > 0 && oc > 0 && sc > 0)
+            printf "run %d CPU at 64 clients: pgbench %.0f us/transaction; own rooms %.0f us/event " \
+                "(pgbench/own %.2f); shared room %.0f (%.2f)\n", r, pgc, oc, pgc / oc, sc, pgc / sc
     }
 }' "$WORK/rows.txt"
