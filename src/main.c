@@ -32,6 +32,7 @@
 #include "sync/positions.h"
 #include "sync/typing.h"
 #include "util/err.h"
+#include "util/parallel.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -184,12 +185,25 @@ setup_node(struct daemon *d)
     sy_room_cache_init(ROOM_EVENT_CACHE_BYTES, ROOM_STATE_CACHE_BYTES);
 }
 
+/*
+ * The writers sign a batch's messages side by side with helpers
+ * (util/parallel.h): one a core besides the writer's own.
+ */
+static int
+start_signers(const struct sy_config *cfg, struct sy_error *err)
+{
+    if (sy_parallel_start(cfg->worker_threads - 1) != SY_OK)
+        return sy_err_internal(err, "could not start the signing helpers");
+    return SY_OK;
+}
+
 static void
 teardown(struct daemon *d)
 {
     struct sy_error err = {0};
 
     sy_room_writer_stop(); /* a no-op unless start-up failed half-way */
+    sy_parallel_stop();    /* after the writers, who hand it their signatures */
     sy_db_auth_listen_stop();
     sy_http_free(d->node.http);
     sy_event_positions_stop(); /* no worker left to write events: the writer lock goes */
@@ -263,6 +277,7 @@ run(struct daemon *d, const char *config_path)
         setup_node(d);
         if (sy_db_auth_listen_start(d->node.dsn, &err) != SY_OK ||
             sy_event_positions_start(d->node.dsn, &err) != SY_OK ||
+            start_signers(d->cfg, &err) != SY_OK ||
             sy_room_writer_start(&d->node, &err) != SY_OK ||
             sy_http_start(&d->node, d->base, &d->node.http, &err) != SY_OK) {
             sy_log(SY_LOG_ERROR, "%s", err.msg);

@@ -20,6 +20,9 @@
 struct walk {
     struct sy_buf *out; /* NULL: check only */
     struct sy_error *err;
+    const struct json_object *mark; /* a string whose place in out is wanted, or NULL */
+    size_t mark_at;                 /* where its opening quote went */
+    int marked;
 };
 
 int
@@ -224,6 +227,10 @@ walk_value(struct walk *w, struct json_object *v, int depth)
     case json_type_double:
         return bad_json(w, "floating-point numbers are not allowed");
     case json_type_string:
+        if (v == w->mark && w->out != NULL) {
+            w->mark_at = w->out->len;
+            w->marked = 1;
+        }
         return walk_string(w, json_object_get_string(v), (size_t)json_object_get_string_len(v),
                            "string is not valid UTF-8");
     case json_type_array:
@@ -249,6 +256,21 @@ sy_json_canonical(struct sy_buf *out, struct json_object *v, struct sy_error *er
     struct walk w = {.out = out, .err = err};
 
     return walk_value(&w, v, 0);
+}
+
+int
+sy_json_canonical_mark(struct sy_buf *out, struct json_object *v, const struct json_object *mark,
+                       size_t *mark_at, struct sy_error *err)
+{
+    struct walk w = {.out = out, .err = err, .mark = mark};
+    int rc = walk_value(&w, v, 0);
+
+    if (rc != SY_OK)
+        return rc;
+    if (!w.marked)
+        return sy_err_internal(err, "marked string not in the JSON");
+    *mark_at = w.mark_at;
+    return SY_OK;
 }
 
 int

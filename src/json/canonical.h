@@ -42,6 +42,14 @@ int sy_json_canonical(struct sy_buf *out, struct json_object *v, struct sy_error
  * signing and content hashing drop "signatures", "unsigned" and "hashes"
  * without modifying the object.  SY_EINVAL if obj is not an object.
  */
+/*
+ * As sy_json_canonical, and *mark_at is where the string 'mark' (a value
+ * somewhere inside v, found by identity) begins in out: the offset of its
+ * opening quote.  SY_EINTERNAL if mark is not in v.
+ */
+int sy_json_canonical_mark(struct sy_buf *out, struct json_object *v, const struct json_object *mark,
+                           size_t *mark_at, struct sy_error *err);
+
 int sy_json_canonical_except(struct sy_buf *out, struct json_object *obj, const char *const *omit,
                              struct sy_error *err);
 

@@ -310,17 +310,23 @@ sy_event_sign(struct sy_arena *a, const struct sy_room_version *v, struct json_o
     return SY_OK;
 }
 
+/* What a signature takes in unpadded base64: 64 bytes, 86 characters. */
+#define SIG64_LEN 86
+
 /*
  * Sign an event that has no signatures yet, and give its reference hash:
  * both are over the same bytes, the canonical JSON of the redacted event
- * without "signatures" and "unsigned".
+ * without "signatures" and "unsigned".  With 'later', the signature is a
+ * placeholder of the same length, and 'later' keeps the bytes (in 'a')
+ * and the placeholder for sy_event_signature_apply().
  */
 static int
-sign_new(const struct sy_room_version *v, struct json_object *json, const char *server_name,
-         const struct sy_signing_key *k, unsigned char ref[SY_SHA256_LEN], struct sy_error *err)
+sign_new(struct sy_arena *a, const struct sy_room_version *v, struct json_object *json,
+         const char *server_name, const struct sy_signing_key *k,
+         unsigned char ref[SY_SHA256_LEN], struct sy_event_signature *later, struct sy_error *err)
 {
     unsigned char sig[SY_ED25519_SIG_LEN];
-    char sig64[SY_ED25519_SIG_LEN * 2];
+    char sig64[SIG64_LEN + 1];
     struct json_object *red = redact_new(v, json);
     char *bytes = NULL;
     size_t len = 0;
@@ -332,13 +338,39 @@ sign_new(const struct sy_room_version *v, struct json_object *json, const char *
                             SY_EVENT_MAX_BYTES);
     if (rc != SY_OK)
         return rc;
-    rc = sy_ed25519_sign(k, bytes ? bytes : "", len, sig);
     sy_sha256(bytes ? bytes : "", len, ref);
+    if (later != NULL) {
+        memset(later, 0, sizeof(*later));
+        later->bytes = sy_arena_memdup(a, bytes ? bytes : "", len + 1);
+        later->len = len;
+        memset(sig64, 'A', SIG64_LEN);
+        sig64[SIG64_LEN] = '\0';
+        later->sig = json_object_new_string(sig64);
+        free(bytes);
+        add_signature(json, server_name, k->key_id, later->sig);
+        return SY_OK;
+    }
+    rc = sy_ed25519_sign(k, bytes ? bytes : "", len, sig);
     free(bytes);
     if (rc != SY_OK)
         return sy_err_internal(err, "could not sign an event");
     sy_b64_encode_buf(sig64, sig, sizeof(sig), 0);
     add_signature(json, server_name, k->key_id, json_object_new_string(sig64));
+    return SY_OK;
+}
+
+int
+sy_event_signature_apply(struct sy_event_signature *later, const struct sy_signing_key *k)
+{
+    unsigned char sig[SY_ED25519_SIG_LEN];
+    char sig64[SIG64_LEN + 1];
+
+    if (sy_ed25519_sign(k, later->bytes, later->len, sig) != SY_OK)
+        return SY_EINTERNAL;
+    sy_b64_encode_buf(sig64, sig, sizeof(sig), 0);
+    /* The same length as the placeholder: the canonical text keeps its size. */
+    memcpy(later->canonical_at, sig64, SIG64_LEN);
+    json_object_set_string(later->sig, sig64);
     return SY_OK;
 }
 
@@ -617,20 +649,18 @@ sy_event_parse_stored(struct sy_arena *a, const struct sy_room_version *v, struc
     return SY_OK;
 }
 
-int
-sy_event_canonical(struct sy_arena *a, const struct sy_event *ev, const char **out, size_t *len,
-                   struct sy_error *err)
+/* The canonical text of json in 'a'; with mark, *mark_at is where that string starts. */
+static int
+canonical_text(struct sy_arena *a, struct json_object *json, const struct json_object *mark,
+               size_t *mark_at, const char **out, size_t *len, struct sy_error *err)
 {
     struct sy_buf b;
     int rc;
 
-    if (ev->canonical != NULL) {
-        *out = ev->canonical;
-        *len = ev->canonical_len;
-        return SY_OK;
-    }
     sy_buf_init(&b, SY_EVENT_MAX_BYTES);
-    if ((rc = sy_json_canonical(&b, ev->json, err)) != SY_OK) {
+    rc = mark != NULL ? sy_json_canonical_mark(&b, json, mark, mark_at, err)
+                      : sy_json_canonical(&b, json, err);
+    if (rc != SY_OK) {
         sy_buf_free(&b);
         if (rc == SY_ETOOBIG)
             return sy_error_set(err, SY_ETOOBIG, 413, "M_TOO_LARGE", "event is over %d bytes",
@@ -641,6 +671,18 @@ sy_event_canonical(struct sy_arena *a, const struct sy_event *ev, const char **o
     *len = b.len;
     sy_buf_free(&b);
     return SY_OK;
+}
+
+int
+sy_event_canonical(struct sy_arena *a, const struct sy_event *ev, const char **out, size_t *len,
+                   struct sy_error *err)
+{
+    if (ev->canonical != NULL) {
+        *out = ev->canonical;
+        *len = ev->canonical_len;
+        return SY_OK;
+    }
+    return canonical_text(a, ev->json, NULL, NULL, out, len, err);
 }
 
 /* ---- building ----------------------------------------------------------------------------- */
@@ -692,29 +734,53 @@ build_json(struct sy_arena *a, const struct sy_room_version *v, const struct sy_
     return SY_OK;
 }
 
-int
-sy_event_build(struct sy_arena *a, const struct sy_room_version *v,
-               const struct sy_event_fields *f, const char *server_name,
-               const struct sy_signing_key *k, struct sy_event **out, struct sy_error *err)
+/* sy_event_build, signed now (later NULL) or later. */
+static int
+build_event(struct sy_arena *a, const struct sy_room_version *v, const struct sy_event_fields *f,
+            const char *server_name, const struct sy_signing_key *k,
+            struct sy_event_signature *later, struct sy_event **out, struct sy_error *err)
 {
     struct json_object *o = NULL;
     struct sy_event *ev = sy_arena_alloc(a, sizeof(*ev));
+    size_t sig_at = 0;
     int rc;
 
     /* What sy_event_parse would check and compute, each hash computed once. */
     if ((rc = build_json(a, v, f, &o, err)) != SY_OK ||
         (rc = sy_event_content_hash(o, ev->content_hash, err)) != SY_OK ||
         (rc = sy_event_add_content_hash(o, err)) != SY_OK ||
-        (rc = sign_new(v, o, server_name, k, ev->reference_hash, err)) != SY_OK ||
+        (rc = sign_new(a, v, o, server_name, k, ev->reference_hash, later, err)) != SY_OK ||
         (rc = sy_json_check_canonical_values(o, err)) != SY_OK)
         return rc;
     /* The size check's canonical text is what persisting stores: kept, not made twice. */
     ev->json = o;
-    if ((rc = sy_event_canonical(a, ev, &ev->canonical, &ev->canonical_len, err)) != SY_OK ||
+    ev->canonical = NULL;
+    if ((rc = canonical_text(a, o, later ? later->sig : NULL, &sig_at, &ev->canonical,
+                             &ev->canonical_len, err)) != SY_OK ||
         (rc = read_known(a, v, o, hash_id(a, '$', ev->reference_hash), ev, err)) != SY_OK)
         return rc;
+    /* Past the opening quote.  The text is the event's own, in 'a': changed only by apply. */
+    if (later != NULL)
+        later->canonical_at = (char *)ev->canonical + sig_at + 1;
     *out = ev;
     return SY_OK;
+}
+
+int
+sy_event_build(struct sy_arena *a, const struct sy_room_version *v,
+               const struct sy_event_fields *f, const char *server_name,
+               const struct sy_signing_key *k, struct sy_event **out, struct sy_error *err)
+{
+    return build_event(a, v, f, server_name, k, NULL, out, err);
+}
+
+int
+sy_event_build_unsigned(struct sy_arena *a, const struct sy_room_version *v,
+                        const struct sy_event_fields *f, const char *server_name,
+                        const struct sy_signing_key *k, struct sy_event_signature *later,
+                        struct sy_event **out, struct sy_error *err)
+{
+    return build_event(a, v, f, server_name, k, later, out, err);
 }
 
 int

@@ -184,6 +184,36 @@ int sy_event_build(struct sy_arena *a, const struct sy_room_version *v,
                    const struct sy_signing_key *k, struct sy_event **out, struct sy_error *err);
 
 /*
+ * A built event's signature, made apart from the build: the event ID does
+ * not depend on it, so a batch can chain its events first and sign them
+ * side by side (util/parallel.h) before their rows are written.
+ */
+struct sy_event_signature {
+    const char *bytes;        /* what is signed: the redacted event's canonical JSON, in 'a' */
+    size_t len;
+    char *canonical_at;       /* the placeholder inside the event's canonical text */
+    struct json_object *sig;  /* the placeholder string inside the event's JSON */
+};
+
+/*
+ * sy_event_build, with a placeholder of the signature's length where the
+ * signature goes, in ev->json and ev->canonical; *later says where.  The
+ * event ID, hashes and size check are final.  Nothing may store or send
+ * the event before sy_event_signature_apply(later).
+ */
+int sy_event_build_unsigned(struct sy_arena *a, const struct sy_room_version *v,
+                            const struct sy_event_fields *f, const char *server_name,
+                            const struct sy_signing_key *k, struct sy_event_signature *later,
+                            struct sy_event **out, struct sy_error *err);
+
+/*
+ * Sign with k (the key the event was built for) and put the signature in
+ * place of the placeholder.  0, or SY_EINTERNAL if OpenSSL fails.  Events
+ * of different signatures may be applied from different threads at once.
+ */
+int sy_event_signature_apply(struct sy_event_signature *later, const struct sy_signing_key *k);
+
+/*
  * A draft of the same event for choosing its auth events: the fields
  * parsed, no signature, no reference hash, no event ID.  Never stored or sent.
  */

@@ -18,6 +18,7 @@ struct sy_event_cache;
 struct sy_db_room;
 struct sy_error;
 struct sy_event;
+struct sy_event_signature;
 struct sy_live_event;
 struct sy_node;
 struct sy_persist;
@@ -57,9 +58,14 @@ struct sy_room_writer {
 int sy_room_writer_open(struct sy_room_writer *w, const struct sy_db_room *room,
                         const struct sy_db_extremities *ext, struct sy_error *err);
 
-/* Build s with the auth events the current state selects and check the auth rules. */
+/*
+ * Build s with the auth events the current state selects and check the
+ * auth rules.  With 'later', the event is not signed yet: *later says
+ * where the signature goes (rooms/event.h, sy_event_signature_apply).
+ */
 int sy_room_writer_prepare(struct sy_room_writer *w, const struct sy_room_send *s, int64_t ts,
-                           struct sy_event **ev, struct sy_error *err);
+                           struct sy_event_signature *later, struct sy_event **ev,
+                           struct sy_error *err);
 
 /* ev (written) is now the room's newest event. */
 void sy_room_writer_advance(struct sy_room_writer *w, const struct sy_event *ev);

@@ -31,10 +31,11 @@
 #include "util/rand.h"
 #include "util/time.h"
 
-/* The event s would make now; a draft (no hashes, no signature) when 'draft'. */
+/* The event s would make now: a draft (no signature) when 'draft', unsigned with 'later'. */
 static int
 build(struct sy_room_writer *w, const struct sy_room_send *s, int64_t ts, const char *const *auth,
-      size_t n_auth, int draft, struct sy_event **ev, struct sy_error *err)
+      size_t n_auth, int draft, struct sy_event_signature *later, struct sy_event **ev,
+      struct sy_error *err)
 {
     struct sy_event_fields f = {
         /* A v12 create event has no room ID: the room ID is made from it. */
@@ -56,6 +57,9 @@ build(struct sy_room_writer *w, const struct sy_room_send *s, int64_t ts, const 
 
     if (draft)
         return sy_event_build_draft(w->a, w->v, &f, ev, err);
+    if (later != NULL)
+        return sy_event_build_unsigned(w->a, w->v, &f, w->node->cfg->server_name, w->node->key,
+                                       later, ev, err);
     return sy_event_build(w->a, w->v, &f, w->node->cfg->server_name, w->node->key, ev, err);
 }
 
@@ -92,19 +96,20 @@ sy_room_send_unchanged(struct sy_room_writer *w, const struct sy_room_send *s)
 /* The selection depends on the event itself (sender, type, membership): a draft first. */
 int
 sy_room_writer_prepare(struct sy_room_writer *w, const struct sy_room_send *s, int64_t ts,
-                       struct sy_event **ev, struct sy_error *err)
+                       struct sy_event_signature *later, struct sy_event **ev,
+                       struct sy_error *err)
 {
     struct sy_auth_state as = sy_room_state_auth(w->state);
     const struct sy_event *sel[SY_AUTH_MAX_KEYS];
     const char *auth[SY_AUTH_MAX_KEYS];
     size_t n = 0;
 
-    if (build(w, s, ts, NULL, 0, 1, ev, err) != SY_OK ||
+    if (build(w, s, ts, NULL, 0, 1, NULL, ev, err) != SY_OK ||
         sy_auth_select(*ev, &as, sel, &n, err) != SY_OK)
         return err->code;
     for (size_t i = 0; i < n; i++)
         auth[i] = sel[i]->event_id;
-    if (build(w, s, ts, auth, n, 0, ev, err) != SY_OK)
+    if (build(w, s, ts, auth, n, 0, later, ev, err) != SY_OK)
         return err->code;
     return sy_auth_check(*ev, &as, err);
 }
@@ -172,7 +177,7 @@ sy_room_writer_write(struct sy_room_writer *w, const struct sy_room_send *s, int
 {
     struct sy_event *ev;
 
-    if (sy_room_writer_prepare(w, s, ts, &ev, err) != SY_OK ||
+    if (sy_room_writer_prepare(w, s, ts, NULL, &ev, err) != SY_OK ||
         sy_room_writer_persist(w, s, ev, stream, err) != SY_OK)
         return err->code;
     *out = ev;
@@ -269,7 +274,7 @@ write_create(struct sy_room_writer *w, const struct sy_room_create *c, int64_t s
     s.content = create_content(w->a, w->v, c);
     /* The room ID comes first: random, or (v12) the create event's own hash. */
     if (w->v->room_id_is_create_hash) {
-        if (build(w, &s, ts, NULL, 0, 0, &draft, err) != SY_OK)
+        if (build(w, &s, ts, NULL, 0, 0, NULL, &draft, err) != SY_OK)
             return err->code;
         w->room_id = draft->room_id;
     } else {

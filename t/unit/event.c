@@ -604,6 +604,54 @@ test_v12_room_id(void)
     json_object_put(o);
 }
 
+/* ---- signed later: the same event, byte for byte ----------------------------------------- */
+
+static void
+test_build_unsigned(void)
+{
+    const char *prev[] = {"$p1"}, *auth[] = {"$a1"};
+    /* Content that holds what a placeholder looks like, where a search could mistake it. */
+    struct sy_event_fields f = {.room_id = "!r:domain", .sender = "@a:domain",
+                                .type = "m.room.message", .prev_events = prev,
+                                .n_prev_events = 1, .auth_events = auth, .n_auth_events = 1,
+                                .depth = 3, .origin_server_ts = 4321};
+    struct sy_event_signature later;
+    struct sy_error err = {0};
+    struct sy_event *now = NULL, *ev = NULL, *back = NULL;
+    struct json_object *parsed = NULL;
+    const char *sig_now, *sig_later;
+
+    f.content = J(sy_arena_printf(
+        arena, "{\"body\":\"%s\",\"signatures\":{\"domain\":{\"ed25519:1\":\"%s\"}}}",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    is_int(sy_event_build(arena, V("11"), &f, SPEC_SERVER, &spec_key, &now, &err), SY_OK,
+           "signed now");
+    is_int(sy_event_build_unsigned(arena, V("11"), &f, SPEC_SERVER, &spec_key, &later, &ev, &err),
+           SY_OK, "built to be signed later");
+    is_str(ev->event_id, now->event_id, "the event ID is final before the signature");
+    is_int(ev->canonical_len, now->canonical_len, "so is the canonical length (the size check)");
+    ok(strcmp(ev->canonical, now->canonical) != 0, "the text differs until signed");
+    is_int(sy_event_signature_apply(&later, &spec_key), SY_OK, "signed");
+    is_str(ev->canonical, now->canonical, "canonical text: the same bytes as signed now");
+    is_str(canon(ev->json), now->canonical, "the event's JSON: the same");
+    sig_now = path_str(now->json, "signatures", SPEC_SERVER, SPEC_KEY_ID);
+    sig_later = path_str(ev->json, "signatures", SPEC_SERVER, SPEC_KEY_ID);
+    is_str(sig_later, sig_now, "the same signature");
+    is_str(path_str(sy_json_get(ev->content, "signatures"), "domain", "ed25519:1", NULL),
+           path_str(sy_json_get(f.content, "signatures"), "domain", "ed25519:1", NULL),
+           "a look-alike in the content is left alone");
+    is_int(sy_event_verify_signature(arena, V("11"), ev->json, SPEC_SERVER, SPEC_KEY_ID,
+                                     spec_key.pub, &err),
+           SY_OK, "it verifies");
+    is_int(sy_json_parse(arena, ev->canonical, ev->canonical_len, 64, &parsed, &err), SY_OK,
+           "the stored text parses");
+    is_int(sy_event_parse(arena, V("11"), parsed, &back, &err), SY_OK, "as an event");
+    is_int(sy_event_verify_signature(arena, V("11"), parsed, SPEC_SERVER, SPEC_KEY_ID,
+                                     spec_key.pub, &err),
+           SY_OK, "whose signature verifies");
+}
+
 int
 main(void)
 {
@@ -623,6 +671,7 @@ main(void)
     test_rejections();
     test_build();
     test_v12_room_id();
+    test_build_unsigned();
 
     sy_arena_free(arena);
     return done_testing();
