@@ -12,6 +12,7 @@
 #include "db/sync_batch.h"
 #include "util/arena.h"
 #include "util/err.h"
+#include "util/map.h"
 
 #define RULE_COLS "user_id, kind, rule_id, priority, conditions, actions, pattern, enabled"
 #define PUSHER_COLS                                                                                \
@@ -54,19 +55,23 @@ const struct sy_stmt sy_db_push_stmts[] = {
      "FROM events e LEFT JOIN users u ON u.user_id = e.state_key "
      "WHERE e.event_id = ANY($1::text[]) AND e.type = 'm.room.member' AND e.membership = 'join'"},
     /*
-     * The rows (an event's recipients with one outcome each), and what
-     * they add to the counts: new rows are after every read position.
-     * $8's elements are text[] literals, one a row.
+     * The rows: an event's recipients with one outcome each.  $8's
+     * elements are text[] literals, one a row.  New rows only: nothing to
+     * wait for, so a writer sends them before it takes its rooms' locks.
      */
     {"push_actions_insert",
-     "WITH ins AS (INSERT INTO push_actions (room_id, stream_ordering, grp, actions, notify, "
-     "highlight, ts, user_ids) SELECT r, s, g, x, n, h, t, u::text[] FROM unnest($1::text[], "
-     "$2::bigint[], $3::integer[], $4::text[], $5::boolean[], $6::boolean[], $7::bigint[], "
-     "$8::text[]) AS v(r, s, g, x, n, h, t, u) "
-     "ON CONFLICT DO NOTHING RETURNING room_id, notify, highlight, user_ids) "
+     "INSERT INTO push_actions (room_id, stream_ordering, grp, actions, notify, highlight, ts, "
+     "user_ids) SELECT r, s, g, x, n, h, t, u::text[] FROM unnest($1::text[], $2::bigint[], "
+     "$3::integer[], $4::text[], $5::boolean[], $6::boolean[], $7::bigint[], $8::text[]) "
+     "AS v(r, s, g, x, n, h, t, u)"},
+    /*
+     * What those rows add to the counts (new rows are after every read
+     * position), one element a (user, room), in that order: every writer
+     * takes the counts' row locks in the same order.
+     */
+    {"push_counts_add",
      "INSERT INTO push_counts (user_id, room_id, notify, highlight) "
-     "SELECT u, room_id, count(*) FILTER (WHERE notify), count(*) FILTER (WHERE highlight) "
-     "FROM ins CROSS JOIN LATERAL unnest(ins.user_ids) AS u GROUP BY u, room_id "
+     "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) "
      "ON CONFLICT (user_id, room_id) DO UPDATE SET notify = push_counts.notify + EXCLUDED.notify, "
      "highlight = push_counts.highlight + EXCLUDED.highlight"},
     {"push_mark_read",
@@ -380,14 +385,88 @@ add_event(struct outcome_cols *c, struct sy_arena *a, const struct sy_db_push_ac
         add_outcome(c, a, &o[k], (int)k);
 }
 
+/* What the outcomes add to one (user, room)'s counts. */
+struct count_add {
+    const char *user_id, *room_id;
+    int64_t notify, highlight;
+};
+
+static int
+cmp_count_add(const void *x, const void *y)
+{
+    const struct count_add *a = x, *b = y;
+    int c = strcmp(a->user_id, b->user_id);
+
+    return c != 0 ? c : strcmp(a->room_id, b->room_id);
+}
+
+/*
+ * v[0..n) summed by (user, room), sorted.  One map of users per room,
+ * the last room's kept at hand: one event's outcomes are next to each
+ * other, so most look-ups are one hash of a user ID.
+ */
+static struct count_add *
+sum_counts(struct sy_arena *a, const struct sy_db_push_action *v, size_t n, size_t *n_out)
+{
+    struct count_add *out = sy_arena_alloc(a, sizeof(*out) * (n ? n : 1));
+    struct sy_map *rooms = sy_map_new(a, 8), *users = NULL;
+    const char *room = NULL;
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        struct count_add *c;
+
+        if (room == NULL || strcmp(room, v[i].room_id) != 0) {
+            room = v[i].room_id;
+            if ((users = sy_map_get(rooms, room)) == NULL) {
+                users = sy_map_new(a, 64);
+                sy_map_set(rooms, room, users);
+            }
+        }
+        if ((c = sy_map_get(users, v[i].user_id)) == NULL) {
+            c = &out[k++];
+            *c = (struct count_add){v[i].user_id, room, 0, 0};
+            sy_map_set(users, v[i].user_id, c);
+        }
+        c->notify += v[i].notify != 0;
+        c->highlight += v[i].highlight != 0;
+    }
+    /* The map holds pointers into out: sorted only once it is no longer used. */
+    qsort(out, k, sizeof(*out), cmp_count_add);
+    *n_out = k;
+    return out;
+}
+
+static void
+counts_call(struct sy_arena *a, const struct sy_db_push_action *v, size_t n,
+            struct sy_db_call *out)
+{
+    size_t k;
+    struct count_add *c = sum_counts(a, v, n, &k);
+    struct sy_db_array col[4];
+    const char **p = sy_arena_alloc(a, sizeof(*p) * 4);
+
+    for (int j = 0; j < 4; j++)
+        sy_db_array_init(&col[j]);
+    for (size_t i = 0; i < k; i++) {
+        sy_db_array_text(&col[0], c[i].user_id);
+        sy_db_array_text(&col[1], c[i].room_id);
+        sy_db_array_int(&col[2], c[i].notify);
+        sy_db_array_int(&col[3], c[i].highlight);
+    }
+    for (int j = 0; j < 4; j++)
+        p[j] = sy_db_array_finish(&col[j], a);
+    *out = (struct sy_db_call){"push_counts_add", 4, p};
+}
+
 void
-sy_db_push_actions_insert_call(struct sy_arena *a, const struct sy_db_push_action *v, size_t n,
-                               struct sy_db_call *out)
+sy_db_push_actions_insert_calls(struct sy_arena *a, const struct sy_db_push_action *v, size_t n,
+                                struct sy_db_call *rows, struct sy_db_call *counts)
 {
     struct outcome_cols c;
     const char **p;
 
-    *out = (struct sy_db_call){NULL, 0, NULL};
+    *rows = *counts = (struct sy_db_call){NULL, 0, NULL};
     if (n == 0)
         return;
     p = sy_arena_alloc(a, sizeof(*p) * 8);
@@ -400,17 +479,20 @@ sy_db_push_actions_insert_call(struct sy_arena *a, const struct sy_db_push_actio
     }
     for (int k = 0; k < 8; k++)
         p[k] = sy_db_array_finish(&c.col[k], a);
-    *out = (struct sy_db_call){"push_actions_insert", 8, p};
+    *rows = (struct sy_db_call){"push_actions_insert", 8, p};
+    counts_call(a, v, n, counts);
 }
 
 int
 sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const struct sy_db_push_action *v,
                           size_t n, struct sy_error *err)
 {
-    struct sy_db_call c;
+    struct sy_db_call rows, counts;
 
-    sy_db_push_actions_insert_call(a, v, n, &c);
-    return sy_db_send(db, &c, err);
+    sy_db_push_actions_insert_calls(a, v, n, &rows, &counts);
+    if (sy_db_send(db, &rows, err) != SY_OK)
+        return err->code;
+    return sy_db_send(db, &counts, err);
 }
 
 int

@@ -98,15 +98,19 @@ struct sy_db_push_action {
 };
 /*
  * Store the outcomes v[0..n) (any events, any rooms; one event's outcomes
- * next to each other) and add them to the unread counts, in one
- * statement.  An event's recipients with the same outcome share a row.
+ * next to each other) and add them to the unread counts: two statements.
+ * An event's recipients with the same outcome share a row.
  */
 int sy_db_push_actions_insert(struct sy_db *db, struct sy_arena *a, const struct sy_db_push_action *v,
                               size_t n, struct sy_error *err);
-/* The same, encoded into 'out' (in 'a') to be sent later with sy_db_send (db/db.h). */
+/*
+ * The same, encoded (in 'a') to be sent later with sy_db_send (db/db.h):
+ * the rows, which wait for nobody, and the counts, whose row locks order
+ * writers (send them once the rooms are locked).
+ */
 struct sy_db_call;
-void sy_db_push_actions_insert_call(struct sy_arena *a, const struct sy_db_push_action *v,
-                                    size_t n, struct sy_db_call *out);
+void sy_db_push_actions_insert_calls(struct sy_arena *a, const struct sy_db_push_action *v,
+                                     size_t n, struct sy_db_call *rows, struct sy_db_call *counts);
 
 /*
  * Move user's read position in a room forward to 'stream' (never back) and

@@ -17,7 +17,7 @@ const struct sy_stmt sy_db_rooms_stmts[] = {
                      "VALUES ($1, $2, $3, $4)"},
     {"rooms_get", "SELECT " ROOM_COLS " FROM rooms WHERE room_id = $1"},
     {"rooms_lock_many", "SELECT " ROOM_COLS " FROM rooms WHERE room_id = ANY($1::text[]) "
-                        "ORDER BY room_id FOR UPDATE"},
+                        "ORDER BY room_id FOR NO KEY UPDATE"},
     {"rooms_set_state_group", "UPDATE rooms SET current_state_group = $2 WHERE room_id = $1"},
     {"rooms_set_public", "UPDATE rooms SET is_public = $2 WHERE room_id = $1"},
     {NULL, NULL},

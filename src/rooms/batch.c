@@ -21,11 +21,15 @@
  *
  * A batch of plain messages does not wait for its rooms' locks to build:
  * it builds on the rooms' tips (rooms/cache.h) -- what the batch before
- * it in each room built, committed or not -- then takes the locks and
- * checks that the database agrees.  So in a busy room one batch builds
- * while the one before it commits.  A tip the database does not confirm
- * (the batch before failed) means the batch is thrown away and built
- * again the ordinary way, locks first.
+ * it in each room built, committed or not -- and publishes its own, so
+ * the next batch of the room can build at once.  Then it signs its
+ * events (on idle cores too), encodes their rows, and in its turn inserts
+ * the rows, takes the locks and checks that the database agrees; the
+ * unread counts, the extremities and COMMIT follow in one round trip.  So
+ * in a busy room one batch builds while the one before it writes and the
+ * one before that commits.  A tip the database does not confirm (a batch
+ * before failed) means the batch is thrown away and built again the
+ * ordinary way, locks first.
  * Claims (rooms/claim.h) keep one room's batches building one at a time
  * and taking the room's lock in the order they built.
  */
@@ -512,27 +516,58 @@ release_claim(struct batch *b)
     b->claimed = 0;
 }
 
-/* Build every job: on the rooms' tips, or on what the rooms' locks let be read. */
+/* The encoded statements that need no lock, sent now; the rest stay for finish(). */
+static int
+send_unlocked(struct batch *b, struct sy_error *err)
+{
+    for (size_t i = 0; i < SY_PERSIST_BATCH_UNLOCKED; i++) {
+        if (sy_db_send(b->db, &b->encoded[i], err) != SY_OK)
+            return err->code;
+        b->encoded[i] = (struct sy_db_call){NULL, 0, NULL};
+    }
+    return SY_OK;
+}
+
+/*
+ * Build every job: on the rooms' tips, or on what the rooms' locks let be
+ * read.  On tips, the next batch of the rooms may build as soon as these
+ * are built (their tips published); this one then signs and encodes, and
+ * in its turn sends its rows and locks the rooms.  Encoding the rows is a
+ * good part of a batch's work, and inserting them a good part of
+ * PostgreSQL's: neither while its rooms are locked.  New rows wait for
+ * nobody (the room's row lock is FOR NO KEY UPDATE, which the events'
+ * foreign key does not wait for); only the counts wait for the locks.
+ */
 static int
 build(struct batch *b, struct sy_error *err)
 {
     int rc;
 
-    if ((!b->on_tips && lock_rooms(b, b->rows, b->ext, err) != SY_OK) ||
-        find_txns(b, err) != SY_OK)
+    if (!b->on_tips) {
+        sy_room_claim_turn(&b->claim);
+        if (lock_rooms(b, b->rows, b->ext, err) != SY_OK)
+            return err->code;
+    }
+    if (find_txns(b, err) != SY_OK)
         return err->code;
     for (size_t i = 0; i < b->n; i++)
         if ((rc = run_job(b, i, err)) != SY_OK)
             return rc;
+    if (b->on_tips) {
+        publish_tips(b);
+        sy_room_claim_built(&b->claim);
+    }
     if ((rc = sign_pending(b, err)) != SY_OK)
         return rc;
-    /* Encoding the rows is a good part of a batch's work: not while its rooms are locked. */
-    if (b->on_tips)
+    if (b->on_tips) {
         sy_persist_batch_encode(&b->pending, b->a, b->encoded);
-    if (b->on_tips && (rc = check_tips(b, err)) != SY_OK)
-        return rc;
-    /* The rooms are locked: the next batch of each builds on these tips, then waits. */
-    publish_tips(b);
+        sy_room_claim_turn(&b->claim);
+        if ((rc = send_unlocked(b, err)) != SY_OK || (rc = check_tips(b, err)) != SY_OK)
+            return rc;
+    } else {
+        publish_tips(b);
+    }
+    /* The rooms are locked: the next batch of each waits for this one's commit. */
     release_claim(b);
     return SY_OK;
 }

@@ -1,7 +1,8 @@
 /*
  * rooms/claim.c -- claims on rooms: a list of the held ones under one
  * mutex.  A claim takes all its rooms at once or waits, so two claims
- * can never each hold what the other waits for.
+ * can never each hold what the other waits for; a turn waits only for
+ * claims taken earlier, so turns cannot wait in a circle either.
  */
 #include <pthread.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t released = PTHREAD_COND_INITIALIZER;
 static struct sy_room_claim *held;
+static uint64_t next_seq;
 
 /* 1 if the sorted lists share a room. */
 static int
@@ -31,11 +33,22 @@ overlap(const struct sy_room_claim *c, const char *const *rooms, size_t n)
     return 0;
 }
 
+/* A building claim holds one of the rooms. */
 static int
 taken(const char *const *rooms, size_t n)
 {
     for (const struct sy_room_claim *c = held; c != NULL; c = c->next)
-        if (overlap(c, rooms, n))
+        if (c->building && overlap(c, rooms, n))
+            return 1;
+    return 0;
+}
+
+/* A claim taken before me shares one of my rooms. */
+static int
+ahead(const struct sy_room_claim *me)
+{
+    for (const struct sy_room_claim *c = held; c != NULL; c = c->next)
+        if (c->seq < me->seq && overlap(c, me->rooms, me->n))
             return 1;
     return 0;
 }
@@ -45,11 +58,31 @@ sy_room_claim_take(struct sy_room_claim *c, const char *const *rooms, size_t n)
 {
     c->rooms = rooms;
     c->n = n;
+    c->building = 1;
     pthread_mutex_lock(&lock);
     while (taken(rooms, n))
         pthread_cond_wait(&released, &lock);
+    c->seq = next_seq++;
     c->next = held;
     held = c;
+    pthread_mutex_unlock(&lock);
+}
+
+void
+sy_room_claim_built(struct sy_room_claim *c)
+{
+    pthread_mutex_lock(&lock);
+    c->building = 0;
+    pthread_cond_broadcast(&released);
+    pthread_mutex_unlock(&lock);
+}
+
+void
+sy_room_claim_turn(struct sy_room_claim *c)
+{
+    pthread_mutex_lock(&lock);
+    while (ahead(c))
+        pthread_cond_wait(&released, &lock);
     pthread_mutex_unlock(&lock);
 }
 

@@ -179,7 +179,7 @@ sy_persist_batch_encode(struct sy_persist_batch *b, struct sy_arena *a,
                         struct sy_db_call out[SY_PERSIST_BATCH_CALLS])
 {
     sy_db_events_insert_call(a, b->rows, b->n, &out[0]);
-    sy_db_push_actions_insert_call(a, b->push.v, b->push.n, &out[1]);
+    sy_db_push_actions_insert_calls(a, b->push.v, b->push.n, &out[1], &out[2]);
     b->n = 0;
     b->push.n = 0;
 }

@@ -61,8 +61,12 @@ int sy_persist_batch_flush(struct sy_db *db, struct sy_arena *a, struct sy_persi
  * The same in two steps: the statements encoded now (in 'a'; the batch is
  * empty after), sent later with sy_db_send in order -- a writer encodes
  * before it takes its locks, so that work is not done while they are held.
+ * The first SY_PERSIST_BATCH_UNLOCKED (the events' and push outcomes'
+ * rows) only add new rows and wait for nobody: they may be sent before the
+ * rooms are locked.  The rest (the unread counts) wait for the locks.
  */
-#define SY_PERSIST_BATCH_CALLS 2
+#define SY_PERSIST_BATCH_CALLS 3
+#define SY_PERSIST_BATCH_UNLOCKED 2
 struct sy_db_call;
 void sy_persist_batch_encode(struct sy_persist_batch *b, struct sy_arena *a,
                              struct sy_db_call out[SY_PERSIST_BATCH_CALLS]);

@@ -4,10 +4,10 @@
  * batch (rooms/batch.c), so sends that arrive together share one commit.
  * Two such threads take turns: while one batch waits for its commit, the
  * next is built, signed and authorised, also in the same room (on the
- * room's tip; rooms/batch.c).  Batches touching the same room build in
- * turn (rooms/claim.h) and commit in the order of the room's row lock,
- * and their stream positions are ordered by the stream head's lock
- * (rooms/batch.c takes both, rooms first).
+ * room's tip; rooms/batch.c).  Batches touching the same room build one
+ * at a time, then write and lock the room in the order they built
+ * (rooms/claim.h), and take their stream positions in that order too
+ * (sync/positions.h).
  *
  * A job is shared by the writer and its submitter and freed by whichever
  * lets go last (refs, under 'lock').  Its inputs are deep copies: the

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "t/lib/tap.h"
 #include "util/err.h"
@@ -49,6 +50,30 @@ loops_ok(int rounds, unsigned seed, int *helped)
     return 1;
 }
 
+/*
+ * Iteration 0 (the caller's: it takes the first) waits up to 5 s for
+ * iteration 1, which only a helper can run meanwhile.
+ */
+struct handoff {
+    atomic_int one_done;
+    pthread_t caller;
+    int one_elsewhere;
+};
+
+static void
+wait_for_one(void *p, size_t i)
+{
+    struct handoff *h = p;
+
+    if (i == 1) {
+        h->one_elsewhere = !pthread_equal(pthread_self(), h->caller);
+        atomic_store(&h->one_done, 1);
+        return;
+    }
+    for (int k = 0; k < 5000 && !atomic_load(&h->one_done); k++)
+        usleep(1000);
+}
+
 struct caller {
     unsigned seed;
     int ok, helped;
@@ -75,7 +100,14 @@ main(void)
 
     is_int(sy_parallel_start(2), SY_OK, "two helpers start");
     ok(loops_ok(5000, 11, &helped), "5,000 loops: every iteration exactly once");
-    ok(helped > 0, "helpers took iterations (%d loops)", helped);
+    {
+        struct handoff h = {.caller = pthread_self()};
+
+        atomic_init(&h.one_done, 0);
+        sy_parallel_for(2, wait_for_one, &h);
+        ok(atomic_load(&h.one_done) && h.one_elsewhere,
+           "while the caller is busy, a helper runs the next iteration");
+    }
 
     pthread_create(&ta, NULL, caller_main, &a);
     pthread_create(&tb, NULL, caller_main, &b);
