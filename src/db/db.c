@@ -288,6 +288,34 @@ pipeline_results(struct sy_db *db, struct sy_error *err)
 }
 
 int
+sy_db_send_all(struct sy_db *db, const struct sy_db_call *calls, size_t n, struct sy_error *err)
+{
+    struct sy_error ignored = {0};
+    int rc = SY_OK, got;
+
+    if (!db->in_tx || db->pipelining || PQenterPipelineMode(db->conn) != 1)
+        return sy_err_internal(err, "cannot start a pipeline");
+    for (size_t i = 0; i < n && rc == SY_OK; i++)
+        if (calls[i].name != NULL)
+            rc = pipeline_send(db, calls[i].name, calls[i].n, calls[i].params, err);
+    if (PQpipelineSync(db->conn) != 1) {
+        if (rc == SY_OK) {
+            sy_error_set(err, SY_EDB, 500, "M_UNKNOWN", "database error");
+            sy_error_detail(err, "pipeline: %s", PQerrorMessage(db->conn));
+        }
+        rc = SY_EDB;
+    } else {
+        got = pipeline_results(db, rc == SY_OK ? err : &ignored);
+        if (rc == SY_OK)
+            rc = got;
+    }
+    /* Results left unread (a broken connection): rollback drains them. */
+    if (PQexitPipelineMode(db->conn) != 1)
+        db->pipelining = 1;
+    return rc;
+}
+
+int
 sy_db_pipeline_commit(struct sy_db *db, struct sy_error *err)
 {
     int rc = SY_OK;

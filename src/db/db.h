@@ -50,6 +50,12 @@ struct sy_db_call {
     const char **params;
 };
 int sy_db_send(struct sy_db *db, const struct sy_db_call *c, struct sy_error *err);
+/*
+ * calls[0..n) in one round trip (inside a transaction, outside a write
+ * pipeline): 0 when every one succeeded, else the first error (roll back).
+ */
+int sy_db_send_all(struct sy_db *db, const struct sy_db_call *calls, size_t n,
+                   struct sy_error *err);
 
 /* Apply every migration not yet applied (see db/migrate.c). */
 int sy_db_migrate(struct sy_db *db, int *applied, struct sy_error *err);

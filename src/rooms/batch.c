@@ -516,15 +516,14 @@ release_claim(struct batch *b)
     b->claimed = 0;
 }
 
-/* The encoded statements that need no lock, sent now; the rest stay for finish(). */
+/* The encoded statements that need no lock, sent now in one round trip; the rest wait for finish(). */
 static int
 send_unlocked(struct batch *b, struct sy_error *err)
 {
-    for (size_t i = 0; i < SY_PERSIST_BATCH_UNLOCKED; i++) {
-        if (sy_db_send(b->db, &b->encoded[i], err) != SY_OK)
-            return err->code;
+    if (sy_db_send_all(b->db, b->encoded, SY_PERSIST_BATCH_UNLOCKED, err) != SY_OK)
+        return err->code;
+    for (size_t i = 0; i < SY_PERSIST_BATCH_UNLOCKED; i++)
         b->encoded[i] = (struct sy_db_call){NULL, 0, NULL};
-    }
     return SY_OK;
 }
 
