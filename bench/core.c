@@ -160,36 +160,42 @@ stat_fields(long pid, char *buf, size_t cap)
     return p + 2;
 }
 
+/* Fields n and n+1 of /proc/PID/stat (numbered as in proc(5)) added up; -1 if gone. */
+static long long
+stat_pair(long pid, int n)
+{
+    unsigned long long x, y;
+    const char *p;
+    char buf[1024], *end;
+
+    if ((p = stat_fields(pid, buf, sizeof(buf))) == NULL)
+        return -1;
+    for (int f = 3; f < n; f++) /* p is at field 3, the state */
+        if ((p = strchr(p, ' ')) == NULL)
+            return -1;
+        else
+            p++;
+    x = strtoull(p, &end, 10);
+    if (end == p)
+        return -1;
+    p = end;
+    y = strtoull(p, &end, 10);
+    if (end == p)
+        return -1;
+    return (long long)(x + y);
+}
+
 long long
 proc_ticks(long pid)
 {
-    unsigned long long ut = 0, st = 0;
-    const char *p;
-    char buf[1024];
-
-    if ((p = stat_fields(pid, buf, sizeof(buf))) == NULL)
-        return -1;
-    /* state(3) ... utime is field 14, stime 15: skip 11 fields after state. */
-    if (sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (long long)(ut + st);
+    return stat_pair(pid, 14); /* utime, stime */
 }
 
-/* cutime+cstime: what the process's reaped children used; -1 if gone. */
+/* What the process's reaped children used (cutime, cstime); -1 if gone. */
 static long long
 proc_reaped_ticks(long pid)
 {
-    unsigned long long cut = 0, cst = 0;
-    const char *p;
-    char buf[1024];
-
-    if ((p = stat_fields(pid, buf, sizeof(buf))) == NULL)
-        return -1;
-    /* cutime and cstime are fields 16 and 17. */
-    if (sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %llu %llu", &cut, &cst) !=
-        2)
-        return -1;
-    return (long long)(cut + cst);
+    return stat_pair(pid, 16);
 }
 
 static long
