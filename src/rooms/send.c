@@ -93,7 +93,29 @@ sy_room_send_unchanged(struct sy_room_writer *w, const struct sy_room_send *s)
     return same ? cur->event_id : NULL;
 }
 
-/* The selection depends on the event itself (sender, type, membership): a draft first. */
+/*
+ * The auth events s needs.  The selection reads an event's version, type
+ * and sender, and a membership's content and state key too: a membership
+ * is drafted first; anything else is selected from its fields.
+ */
+static int
+select_auth(struct sy_room_writer *w, const struct sy_room_send *s, int64_t ts,
+            const struct sy_auth_state *as, const struct sy_event *sel[SY_AUTH_MAX_KEYS],
+            size_t *n, struct sy_error *err)
+{
+    struct sy_event *draft;
+
+    if (strcmp(s->type, "m.room.member") != 0) {
+        struct sy_event fields = {.version = w->v, .type = s->type, .sender = s->sender,
+                                  .state_key = s->state_key};
+
+        return sy_auth_select(&fields, as, sel, n, err);
+    }
+    if (build(w, s, ts, NULL, 0, 1, NULL, &draft, err) != SY_OK)
+        return err->code;
+    return sy_auth_select(draft, as, sel, n, err);
+}
+
 int
 sy_room_writer_prepare(struct sy_room_writer *w, const struct sy_room_send *s, int64_t ts,
                        struct sy_event_signature *later, struct sy_event **ev,
@@ -104,8 +126,7 @@ sy_room_writer_prepare(struct sy_room_writer *w, const struct sy_room_send *s, i
     const char *auth[SY_AUTH_MAX_KEYS];
     size_t n = 0;
 
-    if (build(w, s, ts, NULL, 0, 1, NULL, ev, err) != SY_OK ||
-        sy_auth_select(*ev, &as, sel, &n, err) != SY_OK)
+    if (select_auth(w, s, ts, &as, sel, &n, err) != SY_OK)
         return err->code;
     for (size_t i = 0; i < n; i++)
         auth[i] = sel[i]->event_id;

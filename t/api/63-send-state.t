@@ -6,6 +6,7 @@ use warnings;
 use Test::More;
 use SyncroTest;
 use SyncroTest::Util qw(errcode_is enc);
+use JSON::PP ();
 
 my $node = SyncroTest::Node->new;
 my $C = '/_matrix/client/v3';
@@ -66,6 +67,33 @@ like($b->{event_id}, qr/^\$/, '... an event ID');
 is($st, 200, 'member sends a message: 200') or diag explain $b;
 my $bob_msg = $b->{event_id};
 like($bob_msg, qr/^\$/, '... an event ID');
+
+# The stored PDUs name the auth events the rules select: the create event
+# (before v12), the power levels, the sender's membership, and for a join
+# also the join rules.
+sub stored_auth {
+    my ($event_id) = @_;
+    my $pdu = JSON::PP::decode_json(sql_count(
+        "SELECT pdu_json FROM events WHERE event_id = " . sqlq($event_id)));
+    return join ' ', sort @{ $pdu->{auth_events} };
+}
+sub state_id {
+    my ($type, $key) = @_;
+    return sql_count("SELECT event_id FROM events WHERE room_id = " . sqlq($room)
+        . " AND type = " . sqlq($type) . " AND state_key = " . sqlq($key)
+        . " ORDER BY stream_ordering DESC LIMIT 1");
+}
+{
+    my $version = sql_count("SELECT room_version FROM rooms WHERE room_id = " . sqlq($room));
+    my @base = (state_id('m.room.power_levels', ''));
+    push @base, state_id('m.room.create', '') if $version ne '12';
+    my $bob_join = state_id('m.room.member', $bob->{user_id});
+    is(stored_auth($bob_msg), join(' ', sort @base, $bob_join),
+        "a message's auth events: create, power levels, the sender's join");
+    my $join_auth = stored_auth($bob_join);
+    is($join_auth, join(' ', sort @base, state_id('m.room.join_rules', '')),
+        "a join's auth events: create, power levels, join rules (no earlier membership)");
+}
 
 my $before = sql_count("SELECT count(*) FROM events WHERE room_id = " . sqlq($room));
 ($st, $b) = send_msg($carol, $room, 'not a member');
