@@ -82,11 +82,25 @@ sy_event_content_hash_ok(struct json_object *json)
     return memcmp(want, got, SY_SHA256_LEN) == 0;
 }
 
+/* Put h as hashes.sha256 of json (an object whose "hashes", if any, is an object). */
+static void
+put_content_hash(struct json_object *json, const unsigned char h[SY_SHA256_LEN])
+{
+    char h64[SY_SHA256_LEN * 2];
+    struct json_object *hashes = NULL;
+
+    sy_b64_encode_buf(h64, h, SY_SHA256_LEN, 0);
+    if (!json_object_object_get_ex(json, "hashes", &hashes)) {
+        hashes = json_object_new_object();
+        json_object_object_add(json, "hashes", hashes);
+    }
+    json_object_object_add(hashes, "sha256", json_object_new_string(h64));
+}
+
 int
 sy_event_add_content_hash(struct json_object *json, struct sy_error *err)
 {
     unsigned char h[SY_SHA256_LEN];
-    char h64[SY_SHA256_LEN * 2];
     struct json_object *hashes = NULL;
     int rc;
 
@@ -97,12 +111,7 @@ sy_event_add_content_hash(struct json_object *json, struct sy_error *err)
         return sy_err_invalid(err, "M_BAD_JSON", "\"hashes\" must be an object");
     if ((rc = sy_event_content_hash(json, h, err)) != SY_OK)
         return rc;
-    sy_b64_encode_buf(h64, h, sizeof(h), 0);
-    if (hashes == NULL) {
-        hashes = json_object_new_object();
-        json_object_object_add(json, "hashes", hashes);
-    }
-    json_object_object_add(hashes, "sha256", json_object_new_string(h64));
+    put_content_hash(json, h);
     return SY_OK;
 }
 
@@ -745,12 +754,17 @@ build_event(struct sy_arena *a, const struct sy_room_version *v, const struct sy
     size_t sig_at = 0;
     int rc;
 
-    /* What sy_event_parse would check and compute, each hash computed once. */
+    /*
+     * What sy_event_parse would check and compute, each hash computed once.
+     * The content hash's walk covers every value but the hashes and
+     * signatures this adds, so it is also the check for floats, integers
+     * out of range and invalid UTF-8.
+     */
     if ((rc = build_json(a, v, f, &o, err)) != SY_OK ||
-        (rc = sy_event_content_hash(o, ev->content_hash, err)) != SY_OK ||
-        (rc = sy_event_add_content_hash(o, err)) != SY_OK ||
-        (rc = sign_new(a, v, o, server_name, k, ev->reference_hash, later, err)) != SY_OK ||
-        (rc = sy_json_check_canonical_values(o, err)) != SY_OK)
+        (rc = sy_event_content_hash(o, ev->content_hash, err)) != SY_OK)
+        return rc;
+    put_content_hash(o, ev->content_hash);
+    if ((rc = sign_new(a, v, o, server_name, k, ev->reference_hash, later, err)) != SY_OK)
         return rc;
     /* The size check's canonical text is what persisting stores: kept, not made twice. */
     ev->json = o;

@@ -542,6 +542,10 @@ test_build(void)
     f.content = J("{\"n\":0.5}");
     is_int(sy_event_build(arena, V("11"), &f, SPEC_SERVER, &spec_key, &ev, &err), SY_EINVAL,
            "build refuses a float");
+    f.content = J("{\"deep\":[{\"n\":9007199254740992}]}");
+    is_int(sy_event_build(arena, V("11"), &f, SPEC_SERVER, &spec_key, &ev, &err), SY_EINVAL,
+           "build refuses an integer past 2^53 - 1, nested");
+    is_str(err.errcode, "M_BAD_JSON", "  ... M_BAD_JSON");
 }
 
 static void
