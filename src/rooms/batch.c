@@ -383,9 +383,9 @@ sign_one(void *p, size_t i)
 /*
  * Sign the plain events built so far, before their rows are encoded or
  * sent.  Their IDs do not depend on the signatures, so they were chained
- * unsigned; the signatures (most of a message's CPU) are made side by
- * side on idle cores, which in a busy room shortens the build that its
- * next batch waits for.
+ * unsigned, and on tips the room's next batch is already building while
+ * these are signed; the signatures (a good part of a message's CPU) are
+ * made side by side on idle cores.
  */
 static int
 sign_pending(struct batch *b, struct sy_error *err)

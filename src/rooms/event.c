@@ -350,12 +350,14 @@ sign_new(struct sy_arena *a, const struct sy_room_version *v, struct json_object
     sy_sha256(bytes ? bytes : "", len, ref);
     if (later != NULL) {
         memset(later, 0, sizeof(*later));
-        later->bytes = sy_arena_memdup(a, bytes ? bytes : "", len + 1);
+        /* The bytes live as long as the event: 'a' frees them. */
+        if (bytes != NULL)
+            sy_arena_on_free(a, free, bytes);
+        later->bytes = bytes ? bytes : "";
         later->len = len;
         memset(sig64, 'A', SIG64_LEN);
         sig64[SIG64_LEN] = '\0';
         later->sig = json_object_new_string(sig64);
-        free(bytes);
         add_signature(json, server_name, k->key_id, later->sig);
         return SY_OK;
     }
